@@ -1,0 +1,68 @@
+/* sphere-devices: lists OpenCL platforms and devices and marks the one
+ * SphereCL would use (the default, or the one --device / SPHERECL_DEVICE picks). */
+#include "sc_runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: sphere-devices [--device SEL]\n"
+               "  Lists OpenCL devices. SEL (or $SPHERECL_DEVICE) is %s;\n"
+               "  the device it selects is marked with '*'. Default: the first GPU, else the first CPU.\n",
+            SC_SELECTOR_FORMS);
+}
+
+static void print_device(const sc_device_entry *e, int selected)
+{
+    const sc_device_info *d = &e->info;
+    printf("%c [%d] %d:%d  %s  (%s)\n", selected ? '*' : ' ', e->index, e->platform, e->device,
+           d->name, sc_device_type_name(d->type));
+    printf("      platform: %s\n      vendor: %s\n      driver: %s, %s\n", d->platform, d->vendor,
+           d->driver, d->version);
+    printf("      compute units: %u, max work-group: %zu\n", d->compute_units, d->max_work_group);
+    printf("      global memory: %.1f MiB (largest buffer %.1f MiB), local memory: %.1f KiB\n",
+           d->global_mem / 1048576.0, d->max_alloc / 1048576.0, d->local_mem / 1024.0);
+    printf("      fp64: %s, fp16: %s\n", d->fp64 ? "yes" : "no", d->fp16 ? "yes" : "no");
+}
+
+int main(int argc, char **argv)
+{
+    const char *sel_text = getenv("SPHERECL_DEVICE");
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+            sel_text = argv[++i];
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "sphere-devices: unknown argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    sc_error err = {0};
+    sc_selector sel;
+    if (sc_selector_parse(sel_text, &sel, &err) != SC_OK) {
+        fprintf(stderr, "sphere-devices: %s\n", err.msg);
+        return 1;
+    }
+    sc_device_entry *list = NULL;
+    int n = 0, chosen = -1;
+    if (sc_devices_list(&list, &n, &err) != SC_OK) {
+        fprintf(stderr, "sphere-devices: %s\n", err.msg);
+        return 1;
+    }
+    sc_status st = sc_devices_pick(list, n, &sel, &chosen, &err);
+    printf("%d OpenCL device(s):\n", n);
+    for (int i = 0; i < n; i++)
+        print_device(&list[i], i == chosen);
+    free(list);
+    if (st != SC_OK) {
+        fprintf(stderr, "sphere-devices: %s\n", err.msg);
+        return 1;
+    }
+    printf("selected: [%d]%s\n", chosen, sel_text && *sel_text ? "" : " (default)");
+    return 0;
+}

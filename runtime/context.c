@@ -1,0 +1,171 @@
+/* Context creation: pick a device, make one in-order queue, remember where
+ * the program cache lives and which GEMM provider to use. */
+#include "ctx_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int sc_grow(void **items, size_t *cap, size_t need, size_t elem_size)
+{
+    if (need <= *cap)
+        return 1;
+    size_t n = *cap ? *cap * 2 : 16;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*items, n * elem_size);
+    if (!p)
+        return 0;
+    *items = p;
+    *cap = n;
+    return 1;
+}
+
+sc_status sc_cl_fail(sc_ctx *ctx, cl_int code, const char *call, const char *what)
+{
+    sc_status st = (code == CL_MEM_OBJECT_ALLOCATION_FAILURE || code == CL_OUT_OF_HOST_MEMORY ||
+                    code == CL_INVALID_BUFFER_SIZE)
+                       ? SC_ERR_NOMEM
+                       : SC_ERR_OPENCL;
+    /* Keep only the function name of the call expression. */
+    char fn[64];
+    size_t n = strcspn(call, "(");
+    if (n >= sizeof fn)
+        n = sizeof fn - 1;
+    memcpy(fn, call, n);
+    fn[n] = '\0';
+    return sc_fail(ctx ? &ctx->err : NULL, st, "%s(%s) failed: %s", fn, what ? what : "",
+                   sc_cl_error_name(code));
+}
+
+static void resolve_cache_dir(const char *requested, char *dst, size_t cap)
+{
+    dst[0] = '\0';
+    if (requested) {
+        snprintf(dst, cap, "%s", requested);
+        return;
+    }
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(dst, cap, "%s/spherecl", xdg);
+    else if (home && *home)
+        snprintf(dst, cap, "%s/.cache/spherecl", home);
+}
+
+static sc_gemm_provider resolve_gemm(sc_gemm_provider requested, const sc_device_info *info)
+{
+    if (requested != SC_GEMM_AUTO)
+        return requested;
+    const char *env = getenv("SPHERECL_GEMM");
+    if (env && !strcasecmp(env, "clblast"))
+        return SC_GEMM_CLBLAST;
+    if (env && !strcasecmp(env, "host"))
+        return SC_GEMM_HOST;
+    /* Host BLAS only makes sense where device memory is host memory. */
+    return (info->type & CL_DEVICE_TYPE_CPU) ? SC_GEMM_HOST : SC_GEMM_CLBLAST;
+}
+
+static sc_status choose_device(const sc_ctx_options *opts, sc_ctx *ctx, sc_error *err)
+{
+    const char *text = opts && opts->selector ? opts->selector : getenv("SPHERECL_DEVICE");
+    sc_selector sel;
+    SC_TRY(sc_selector_parse(text, &sel, err));
+    sc_device_entry *list = NULL;
+    int count = 0, chosen = 0;
+    SC_TRY(sc_devices_list(&list, &count, err));
+    sc_status st = sc_devices_pick(list, count, &sel, &chosen, err);
+    if (st == SC_OK) {
+        ctx->platform = list[chosen].platform_id;
+        ctx->device = list[chosen].device_id;
+        ctx->info = list[chosen].info;
+    } else if (text) {
+        sc_error_prefix(err, "SPHERECL_DEVICE/--device '%s': ", text);
+    }
+    free(list);
+    return st;
+}
+
+static sc_status create_queue(sc_ctx *ctx, sc_error *err)
+{
+    cl_int rc;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->platform, 0};
+    ctx->context = clCreateContext(props, 1, &ctx->device, NULL, NULL, &rc);
+    if (rc != CL_SUCCESS)
+        return sc_fail(err, SC_ERR_OPENCL, "clCreateContext(%s) failed: %s", ctx->info.name,
+                       sc_cl_error_name(rc));
+    cl_command_queue_properties qp = ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0;
+    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device, qp, &rc);
+    if (rc != CL_SUCCESS)
+        return sc_fail(err, SC_ERR_OPENCL, "clCreateCommandQueue(%s) failed: %s", ctx->info.name,
+                       sc_cl_error_name(rc));
+    return SC_OK;
+}
+
+sc_status sc_ctx_create(const sc_ctx_options *opts, sc_ctx **out, sc_error *err)
+{
+    *out = NULL;
+    sc_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return sc_fail(err, SC_ERR_NOMEM, "out of host memory creating the context");
+    ctx->profiling = opts ? opts->profiling : 0;
+    sc_status st = choose_device(opts, ctx, err);
+    if (st == SC_OK)
+        st = create_queue(ctx, err);
+    if (st != SC_OK) {
+        sc_ctx_destroy(ctx);
+        return st;
+    }
+    resolve_cache_dir(opts ? opts->cache_dir : NULL, ctx->cache_dir, sizeof ctx->cache_dir);
+    ctx->gemm = resolve_gemm(opts ? opts->gemm : SC_GEMM_AUTO, &ctx->info);
+    *out = ctx;
+    return SC_OK;
+}
+
+void sc_ctx_destroy(sc_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    if (ctx->queue)
+        clFinish(ctx->queue);
+    sc_pool_destroy(ctx);
+    sc_programs_destroy(ctx);
+    if (ctx->queue)
+        clReleaseCommandQueue(ctx->queue);
+    if (ctx->context)
+        clReleaseContext(ctx->context);
+    free(ctx);
+}
+
+sc_error *sc_ctx_error(sc_ctx *ctx) { return &ctx->err; }
+const char *sc_ctx_message(const sc_ctx *ctx) { return ctx ? ctx->err.msg : "(no context)"; }
+cl_context sc_ctx_cl(const sc_ctx *ctx) { return ctx->context; }
+cl_command_queue sc_ctx_queue(const sc_ctx *ctx) { return ctx->queue; }
+cl_device_id sc_ctx_device(const sc_ctx *ctx) { return ctx->device; }
+const sc_device_info *sc_ctx_info(const sc_ctx *ctx) { return &ctx->info; }
+sc_gemm_provider sc_ctx_gemm_provider(const sc_ctx *ctx) { return ctx->gemm; }
+int sc_ctx_profiling(const sc_ctx *ctx) { return ctx->profiling; }
+const char *sc_ctx_cache_dir(const sc_ctx *ctx) { return ctx->cache_dir; }
+sc_program_stats sc_ctx_program_stats(const sc_ctx *ctx) { return ctx->program_stats; }
+
+void sc_ctx_set_gemm_provider(sc_ctx *ctx, sc_gemm_provider provider)
+{
+    ctx->gemm = resolve_gemm(provider, &ctx->info);
+}
+
+const char *sc_gemm_provider_name(sc_gemm_provider provider)
+{
+    switch (provider) {
+    case SC_GEMM_AUTO: return "auto";
+    case SC_GEMM_CLBLAST: return "clblast";
+    case SC_GEMM_HOST: return "host-blas";
+    }
+    return "?";
+}
+
+sc_status sc_ctx_finish(sc_ctx *ctx)
+{
+    SC_CL(clFinish(ctx->queue), "queue");
+    return SC_OK;
+}

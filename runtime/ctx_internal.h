@@ -1,0 +1,55 @@
+/* The context's private state, shared by the runtime's own files only. */
+#ifndef SC_CTX_INTERNAL_H
+#define SC_CTX_INTERNAL_H
+
+#include "sc_runtime.h"
+
+typedef struct sc_program_entry {
+    char *name;
+    char *options;
+    uint64_t source_hash;
+    cl_program program;
+} sc_program_entry;
+
+typedef struct sc_pooled_buffer {
+    cl_mem mem;
+    size_t bytes;
+} sc_pooled_buffer;
+
+struct sc_ctx {
+    sc_error err;
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    sc_device_info info;
+    sc_gemm_provider gemm;
+    int profiling;
+    char cache_dir[1024];
+
+    sc_program_entry *programs;
+    size_t n_programs, cap_programs;
+    sc_program_stats program_stats;
+
+    sc_pooled_buffer *pool; /* released buffers kept for reuse */
+    size_t n_pool, cap_pool;
+    sc_pool_stats pool_stats;
+};
+
+/* Grows a dynamic array to hold at least need elements. */
+int sc_grow(void **items, size_t *cap, size_t need, size_t elem_size);
+
+/* Disk cache (program_cache.c). Both return SC_OK on a miss / failed store:
+ * the cache is an optimisation, never a reason to fail. */
+sc_status sc_cache_load(sc_ctx *ctx, uint64_t key, unsigned char **binary, size_t *size);
+void sc_cache_store(sc_ctx *ctx, uint64_t key, const unsigned char *binary, size_t size);
+uint64_t sc_cache_key(const sc_ctx *ctx, const char *source, const char *options);
+
+sc_status sc_kernel_launch_event(sc_ctx *ctx, cl_kernel kernel, const char *label, cl_uint dims,
+                                 const size_t *global, const size_t *local, cl_event *event);
+sc_status sc_gemm_event(sc_ctx *ctx, const sc_gemm_args *g, cl_event *event);
+
+void sc_pool_destroy(sc_ctx *ctx);
+void sc_programs_destroy(sc_ctx *ctx);
+
+#endif

@@ -1,0 +1,286 @@
+/* SphereCL runtime: OpenCL context and device selection, buffers with a pool,
+ * program build with an on-disk binary cache, kernel launches, GEMM, and the
+ * flat "plan" that compiled networks replay every iteration.
+ *
+ * Every OpenCL call is checked; failures return an sc_status and leave the
+ * cause in the context's error (sc_ctx_error). Nothing here prints or exits. */
+#ifndef SC_RUNTIME_H
+#define SC_RUNTIME_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sc_error.h"
+
+/* ------------------------------------------------------------------ errors */
+
+/* "CL_OUT_OF_RESOURCES" etc.; "CL_UNKNOWN_ERROR(-1234)" style for unknown codes
+ * is not possible with a static string, so unknown codes give "CL_UNKNOWN_ERROR". */
+const char *sc_cl_error_name(cl_int code);
+
+/* ---------------------------------------------------------------- selector */
+
+typedef enum sc_selector_kind {
+    SC_SEL_DEFAULT, /* first GPU, else first CPU device */
+    SC_SEL_CPU,     /* first CPU device */
+    SC_SEL_GPU,     /* first GPU device */
+    SC_SEL_INDEX,   /* global index as listed by sphere-devices */
+    SC_SEL_PD       /* platform:device */
+} sc_selector_kind;
+
+typedef struct sc_selector {
+    sc_selector_kind kind;
+    int index;    /* SC_SEL_INDEX */
+    int platform; /* SC_SEL_PD */
+    int device;   /* SC_SEL_PD */
+} sc_selector;
+
+#define SC_SELECTOR_FORMS "'cpu', 'gpu', a device index N (see sphere-devices) or 'P:D' (platform:device)"
+
+/* Parses "cpu", "gpu", "N", "P:D"; NULL or "" gives SC_SEL_DEFAULT.
+ * An invalid string fails with a message naming the valid forms. */
+sc_status sc_selector_parse(const char *text, sc_selector *out, sc_error *err);
+
+/* ----------------------------------------------------------------- devices */
+
+typedef struct sc_device_info {
+    char name[256];
+    char vendor[256];
+    char driver[128];     /* CL_DRIVER_VERSION */
+    char version[128];    /* CL_DEVICE_VERSION */
+    char platform[256];   /* platform name */
+    cl_device_type type;
+    cl_uint compute_units;
+    cl_ulong global_mem;
+    cl_ulong local_mem;
+    cl_ulong max_alloc;
+    size_t max_work_group;
+    int fp64;
+    int fp16;
+} sc_device_info;
+
+typedef struct sc_device_entry {
+    int index;    /* global index over all platforms */
+    int platform; /* platform index */
+    int device;   /* device index within its platform */
+    cl_platform_id platform_id;
+    cl_device_id device_id;
+    sc_device_info info;
+} sc_device_entry;
+
+/* Lists every device of every platform. SC_ERR_NO_PLATFORM when no OpenCL
+ * platform is installed (the message names the Debian packages to install).
+ * Free the list with free(). */
+sc_status sc_devices_list(sc_device_entry **list, int *count, sc_error *err);
+
+/* Picks the entry a selector refers to; fails naming what exists. */
+sc_status sc_devices_pick(const sc_device_entry *list, int count, const sc_selector *sel,
+                          int *chosen, sc_error *err);
+
+const char *sc_device_type_name(cl_device_type type);
+
+/* ----------------------------------------------------------------- context */
+
+typedef struct sc_ctx sc_ctx;
+
+typedef enum sc_gemm_provider {
+    SC_GEMM_AUTO,    /* host BLAS on CPU devices, CLBlast elsewhere */
+    SC_GEMM_CLBLAST, /* CLBlast kernels on the device */
+    SC_GEMM_HOST     /* OpenBLAS on the mapped buffers (CPU devices share host memory) */
+} sc_gemm_provider;
+
+typedef struct sc_ctx_options {
+    const char *selector;  /* NULL: $SPHERECL_DEVICE, else the default */
+    const char *cache_dir; /* NULL: $XDG_CACHE_HOME/spherecl or ~/.cache/spherecl; "" disables */
+    sc_gemm_provider gemm; /* SC_GEMM_AUTO: $SPHERECL_GEMM (clblast|host), else by device type */
+    int profiling;         /* enable queue profiling (sphere-bench) */
+} sc_ctx_options;
+
+/* Creates a context with one in-order queue on the selected device. On
+ * failure *out is NULL and err holds the cause. */
+sc_status sc_ctx_create(const sc_ctx_options *opts, sc_ctx **out, sc_error *err);
+void sc_ctx_destroy(sc_ctx *ctx);
+
+/* The last error recorded by a call that took this context. */
+sc_error *sc_ctx_error(sc_ctx *ctx);
+const char *sc_ctx_message(const sc_ctx *ctx);
+
+cl_context sc_ctx_cl(const sc_ctx *ctx);
+cl_command_queue sc_ctx_queue(const sc_ctx *ctx);
+cl_device_id sc_ctx_device(const sc_ctx *ctx);
+const sc_device_info *sc_ctx_info(const sc_ctx *ctx);
+sc_gemm_provider sc_ctx_gemm_provider(const sc_ctx *ctx);
+void sc_ctx_set_gemm_provider(sc_ctx *ctx, sc_gemm_provider provider);
+const char *sc_gemm_provider_name(sc_gemm_provider provider);
+int sc_ctx_profiling(const sc_ctx *ctx);
+
+/* Waits for the queue to drain. */
+sc_status sc_ctx_finish(sc_ctx *ctx);
+
+/* Records a failed OpenCL call ("clEnqueueNDRangeKernel(im2col): CL_INVALID_WORK_GROUP_SIZE")
+ * in the context and returns SC_ERR_OPENCL (or SC_ERR_NOMEM for allocation failures). */
+sc_status sc_cl_fail(sc_ctx *ctx, cl_int code, const char *call, const char *what);
+
+/* Checks an OpenCL return code inside a function that has `sc_ctx *ctx`. */
+#define SC_CL(call, what)                                          \
+    do {                                                           \
+        cl_int sc_cl_code_ = (call);                               \
+        if (sc_cl_code_ != CL_SUCCESS)                             \
+            return sc_cl_fail(ctx, sc_cl_code_, #call, (what));    \
+    } while (0)
+
+/* ----------------------------------------------------------------- buffers */
+
+/* Device buffers come from a per-context pool: a released buffer is kept and
+ * handed out again for a later request of a close size (within 2x). */
+sc_status sc_buffer_alloc(sc_ctx *ctx, size_t bytes, cl_mem *out);
+void sc_buffer_release(sc_ctx *ctx, cl_mem mem);
+/* Size in bytes of a buffer (0 for NULL). */
+size_t sc_buffer_size(cl_mem mem);
+
+/* Blocking transfers; offsets and sizes in bytes. */
+sc_status sc_buffer_write(sc_ctx *ctx, cl_mem mem, size_t offset, size_t bytes, const void *src);
+sc_status sc_buffer_read(sc_ctx *ctx, cl_mem mem, size_t offset, size_t bytes, void *dst);
+sc_status sc_buffer_fill(sc_ctx *ctx, cl_mem mem, float value, size_t offset_floats, size_t count);
+sc_status sc_buffer_copy(sc_ctx *ctx, cl_mem src, size_t src_off, cl_mem dst, size_t dst_off,
+                         size_t bytes);
+
+typedef struct sc_pool_stats {
+    size_t live_bytes;   /* handed out now */
+    size_t pooled_bytes; /* held for reuse */
+    size_t peak_bytes;   /* peak of live_bytes */
+    size_t allocations;  /* clCreateBuffer calls */
+    size_t reuses;       /* requests served from the pool */
+} sc_pool_stats;
+sc_pool_stats sc_ctx_pool_stats(const sc_ctx *ctx);
+
+/* ---------------------------------------------------------------- programs */
+
+typedef struct sc_cl_source {
+    const char *name;   /* file name without .cl: "conv" for cl/conv.cl */
+    const char *source; /* NUL-terminated OpenCL C */
+} sc_cl_source;
+
+/* The embedded cl/NAME.cl table, terminated by {NULL, NULL} (generated at build time). */
+extern const sc_cl_source sc_cl_sources[];
+const char *sc_cl_source_find(const char *name);
+
+/* Returns the program built from an embedded source with the given options
+ * (NULL = none), building it at most once per context. Lookup order: the
+ * context's programs, the on-disk binary cache, the compiler. On a compile
+ * error the message contains the compiler's build log. */
+sc_status sc_program_get(sc_ctx *ctx, const char *name, const char *options, cl_program *out);
+
+/* Same for an explicit source text (tests, user kernels); name labels errors
+ * and the in-memory cache. */
+sc_status sc_program_from_source(sc_ctx *ctx, const char *name, const char *source,
+                                 const char *options, cl_program *out);
+
+typedef struct sc_program_stats {
+    size_t compiles;    /* clBuildProgram from source */
+    size_t disk_hits;   /* binaries loaded from the on-disk cache */
+    size_t disk_stores; /* binaries written to the on-disk cache */
+    size_t disk_corrupt;/* cache entries rejected and rebuilt */
+    size_t memory_hits; /* served from the context */
+} sc_program_stats;
+sc_program_stats sc_ctx_program_stats(const sc_ctx *ctx);
+const char *sc_ctx_cache_dir(const sc_ctx *ctx); /* "" when disabled */
+
+/* ---------------------------------------------------------------- kernels */
+
+/* One kernel argument: a pointer to its value and its size. value == NULL
+ * with size > 0 is local memory. Build them with the SC_ARG_* macros. */
+typedef struct sc_arg {
+    size_t size;
+    const void *value;
+} sc_arg;
+
+#define SC_ARG_MEM(m) ((sc_arg){sizeof(cl_mem), &(cl_mem){(m)}})
+#define SC_ARG_INT(v) ((sc_arg){sizeof(cl_int), &(cl_int){(cl_int)(v)}})
+#define SC_ARG_UINT(v) ((sc_arg){sizeof(cl_uint), &(cl_uint){(cl_uint)(v)}})
+#define SC_ARG_FLOAT(v) ((sc_arg){sizeof(cl_float), &(cl_float){(cl_float)(v)}})
+#define SC_ARG_LOCAL(bytes) ((sc_arg){(bytes), NULL})
+#define SC_ARGS(...) (sizeof((sc_arg[]){__VA_ARGS__}) / sizeof(sc_arg)), ((sc_arg[]){__VA_ARGS__})
+
+/* Creates a kernel from an embedded program. Release with clReleaseKernel. */
+sc_status sc_kernel_create(sc_ctx *ctx, const char *program, const char *kernel,
+                           const char *options, cl_kernel *out);
+sc_status sc_kernel_set_args(sc_ctx *ctx, cl_kernel kernel, const char *label, size_t nargs,
+                             const sc_arg *args);
+/* Enqueues a launch. global sizes are rounded up to a multiple of local (when
+ * local is given), so kernels must bounds-check their ids. */
+sc_status sc_kernel_launch(sc_ctx *ctx, cl_kernel kernel, const char *label, cl_uint dims,
+                           const size_t *global, const size_t *local);
+
+/* -------------------------------------------------------------------- GEMM */
+
+typedef enum sc_layout { SC_ROW_MAJOR = 0, SC_COL_MAJOR = 1 } sc_layout;
+
+/* C = alpha * op(A) * op(B) + beta * C on device buffers. Offsets, leading
+ * dimensions and strides are in elements (floats), as in BLAS. batch > 1 runs
+ * `batch` GEMMs with the given strides (a stride may be 0 to share a matrix). */
+typedef struct sc_gemm_args {
+    sc_layout layout;
+    int trans_a, trans_b;
+    size_t m, n, k;
+    float alpha;
+    cl_mem a;
+    size_t a_off, lda;
+    cl_mem b;
+    size_t b_off, ldb;
+    float beta;
+    cl_mem c;
+    size_t c_off, ldc;
+    size_t batch;                         /* 0 or 1: a single GEMM */
+    size_t a_stride, b_stride, c_stride;  /* used when batch > 1 */
+} sc_gemm_args;
+
+/* Checks shapes against the buffers' sizes (error names the operand), then
+ * enqueues on the context's GEMM provider. */
+sc_status sc_gemm(sc_ctx *ctx, const sc_gemm_args *g);
+
+/* ------------------------------------------------------------------- plans */
+
+/* A plan is a flat list of steps (kernel launches with their arguments
+ * already set, GEMMs, host callbacks) recorded once and replayed every
+ * iteration with no per-step decisions. Ops record into a plan; the
+ * conformance tests run a plan once, the trainer every iteration. */
+typedef struct sc_plan sc_plan;
+
+typedef sc_status (*sc_host_fn)(sc_ctx *ctx, void *user);
+
+sc_status sc_plan_create(sc_ctx *ctx, sc_plan **out);
+void sc_plan_destroy(sc_plan *plan);
+sc_ctx *sc_plan_ctx(const sc_plan *plan);
+size_t sc_plan_steps(const sc_plan *plan);
+
+/* Records a launch of kernel `kernel` from embedded program `program` (built
+ * with `options`), with its arguments bound now. label names the step in
+ * errors and profiles ("conv1/im2col"). local may be NULL. */
+sc_status sc_plan_kernel(sc_plan *plan, const char *label, const char *program,
+                         const char *kernel, const char *options, cl_uint dims,
+                         const size_t *global, const size_t *local, size_t nargs,
+                         const sc_arg *args);
+sc_status sc_plan_gemm(sc_plan *plan, const char *label, const sc_gemm_args *g);
+sc_status sc_plan_host(sc_plan *plan, const char *label, sc_host_fn fn, void *user);
+
+/* Enqueues every step in order (does not wait). */
+sc_status sc_plan_run(sc_plan *plan);
+
+/* Per-label time of the last sc_plan_run when the context has profiling on. */
+typedef struct sc_plan_profile_entry {
+    const char *label;
+    double ms;
+} sc_plan_profile_entry;
+sc_status sc_plan_profile(sc_plan *plan, sc_plan_profile_entry **entries, size_t *count);
+
+/* ------------------------------------------------------------------- misc */
+
+uint64_t sc_hash64(const void *data, size_t len, uint64_t seed); /* FNV-1a 64 */
+uint32_t sc_crc32(uint32_t crc, const void *data, size_t len);    /* IEEE 802.3 */
+
+#endif

@@ -1,0 +1,117 @@
+/* Shared test helpers: the context on the CPU device, ../shared lookup,
+ * scratch paths, deterministic random inputs, error metrics. */
+#include "sc_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Returned paths live in a small ring so a test can hold a few at once. */
+#define PATH_RING 8
+static char path_ring[PATH_RING][4096];
+static int path_next;
+
+static char *next_path_slot(void)
+{
+    char *p = path_ring[path_next];
+    path_next = (path_next + 1) % PATH_RING;
+    return p;
+}
+
+const char *sc_test_shared(const char *relative)
+{
+    const char *root = getenv("SPHERECL_SHARED");
+    if (!root || !*root)
+        root = SPHERECL_SHARED_DIR;
+    char *p = next_path_slot();
+    snprintf(p, 4096, "%s/%s", root, relative);
+    struct stat st;
+    if (stat(p, &st) != 0) {
+        fprintf(stderr,
+                "\n*** MISSING SHARED DATA: %s\n*** This test needs the ../shared folder "
+                "(set SPHERECL_SHARED to its path).\n\n",
+                p);
+        fail_msg("shared data missing: %s", p);
+    }
+    return p;
+}
+
+const char *sc_test_tmp(const char *relative)
+{
+    const char *build = getenv("SPHERECL_BUILD_DIR");
+    if (!build || !*build)
+        build = SPHERECL_BINARY_DIR;
+    char dir[3072];
+    snprintf(dir, sizeof dir, "%s/test-tmp", build);
+    mkdir(dir, 0755);
+    char *p = next_path_slot();
+    snprintf(p, 4096, "%s/%s", dir, relative);
+    return p;
+}
+
+sc_ctx *sc_test_ctx(void)
+{
+    const char *sel = getenv("SPHERECL_TEST_DEVICE");
+    char cache[4096];
+    const char *build = getenv("SPHERECL_BUILD_DIR");
+    snprintf(cache, sizeof cache, "%s/test-cache", build && *build ? build : SPHERECL_BINARY_DIR);
+    sc_ctx_options opts = {.selector = sel && *sel ? sel : "cpu", .cache_dir = cache};
+    sc_error err = {0};
+    sc_ctx *ctx = NULL;
+    if (sc_ctx_create(&opts, &ctx, &err) != SC_OK)
+        fail_msg("cannot create an OpenCL context: %s", err.msg);
+    return ctx;
+}
+
+void sc_test_rng_seed(sc_test_rng *r, uint64_t seed)
+{
+    r->state = seed * 0x9E3779B97F4A7C15ULL + 1;
+}
+
+static uint64_t next_u64(sc_test_rng *r)
+{
+    /* splitmix64 */
+    uint64_t z = (r->state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+double sc_test_uniform(sc_test_rng *r, double lo, double hi)
+{
+    return lo + (hi - lo) * ((double)(next_u64(r) >> 11) / 9007199254740992.0);
+}
+
+double sc_test_normal(sc_test_rng *r)
+{
+    double u1 = sc_test_uniform(r, 1e-12, 1.0), u2 = sc_test_uniform(r, 0.0, 1.0);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+void sc_test_fill_uniform(sc_test_rng *r, float *x, size_t n, double lo, double hi)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)sc_test_uniform(r, lo, hi);
+}
+
+double sc_test_max_abs(const double *ref, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fabs(ref[i]) > m)
+            m = fabs(ref[i]);
+    return m;
+}
+
+double sc_test_max_abs_diff(const float *a, const double *ref, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - ref[i]);
+        if (!(d <= m)) /* NaN propagates as a failure */
+            m = isnan(d) ? INFINITY : d;
+    }
+    return m;
+}

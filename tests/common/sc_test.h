@@ -1,0 +1,50 @@
+/* Helpers shared by the cmocka tests. */
+#ifndef SC_TEST_H
+#define SC_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "sc_runtime.h"
+
+/* Absolute path of a file under ../shared (or $SPHERECL_SHARED). When the
+ * shared folder is missing the test fails loudly, naming the path it looked at. */
+const char *sc_test_shared(const char *relative);
+
+/* Path of a file under the build tree's test scratch folder (created on demand). */
+const char *sc_test_tmp(const char *relative);
+
+/* A context on the PoCL CPU device (or $SPHERECL_TEST_DEVICE), with the program
+ * cache in the build tree. Fails the test with the error text when it cannot. */
+sc_ctx *sc_test_ctx(void);
+
+/* Assert that a call returned SC_OK; on failure print the status and the
+ * error message kept by the context (sc_assert_ok) or by an sc_error (sc_assert_ok_err). */
+#define sc_assert_ok(ctx, expr)                                                           \
+    do {                                                                                  \
+        sc_status st_ = (expr);                                                           \
+        if (st_ != SC_OK)                                                                 \
+            fail_msg("%s -> %s: %s", #expr, sc_status_name(st_), sc_ctx_message(ctx));    \
+    } while (0)
+#define sc_assert_ok_err(err, expr)                                                       \
+    do {                                                                                  \
+        sc_status st_ = (expr);                                                           \
+        if (st_ != SC_OK)                                                                 \
+            fail_msg("%s -> %s: %s", #expr, sc_status_name(st_), (err)->msg);             \
+    } while (0)
+
+/* Deterministic pseudo-random numbers for test inputs. */
+typedef struct sc_test_rng { uint64_t state; } sc_test_rng;
+void sc_test_rng_seed(sc_test_rng *r, uint64_t seed);
+double sc_test_uniform(sc_test_rng *r, double lo, double hi);
+double sc_test_normal(sc_test_rng *r);
+void sc_test_fill_uniform(sc_test_rng *r, float *x, size_t n, double lo, double hi);
+
+/* max |a - ref| / max(max |ref|, floor): the per-array relative error the tests use. */
+double sc_test_max_abs_diff(const float *a, const double *ref, size_t n);
+double sc_test_max_abs(const double *ref, size_t n);
+
+#endif
