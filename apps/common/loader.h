@@ -1,0 +1,63 @@
+/* Threaded mini-batch loader for Caffe ImageData lists: decodes, augments
+ * (mirror, crop) and normalises images in worker threads that stay a few
+ * batches ahead of the device.
+ *
+ * Determinism: the content of batch k depends only on (seed, k): sample
+ * position p = k*batch + i belongs to epoch p / N and takes item
+ * perm_epoch[p % N] (a seeded shuffle per epoch); its mirror and crop come
+ * from a hash of (seed, p). Thread timing never changes a batch, and a
+ * resumed run continues from the saved position.
+ *
+ * Every list entry is decoded once when the loader is created; missing,
+ * corrupt or wrongly sized images are reported (path and reason) and left
+ * out. A list with no usable image is an error. */
+#ifndef SC_LOADER_H
+#define SC_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sc_error.h"
+
+typedef struct sc_loader_config {
+    const char *list_path;   /* Caffe list: "relative/path label" per line */
+    const char *root_folder; /* prefix of every path ("" or NULL: relative to the cwd) */
+    int batch;
+    int channels, height, width; /* the network input (after crop) */
+    float mean[3];           /* subtracted per output channel */
+    float scale;             /* applied after the mean */
+    int mirror;              /* random left-right flips */
+    int crop_size;           /* 0: none; else random crop (train) or centre crop */
+    int train;               /* random crops; else centre crops */
+    int shuffle;             /* a new permutation every epoch */
+    int bgr;                 /* channel order of the blob: BGR as Caffe's OpenCV loader */
+    uint64_t seed;
+    int threads;             /* decode threads (>= 1) */
+    int prefetch;            /* batches decoded ahead (>= 1) */
+} sc_loader_config;
+
+typedef struct sc_loader sc_loader;
+
+/* Progress of the validation pass (called from the creating thread). */
+typedef void (*sc_loader_progress_fn)(void *user, size_t done, size_t total);
+
+sc_status sc_loader_create(const sc_loader_config *cfg, sc_loader_progress_fn progress,
+                           void *user, sc_loader **out, sc_error *err);
+void sc_loader_destroy(sc_loader *l);
+
+size_t sc_loader_size(const sc_loader *l);      /* usable images */
+size_t sc_loader_listed(const sc_loader *l);    /* lines in the list */
+size_t sc_loader_bad_count(const sc_loader *l);
+const char *sc_loader_bad(const sc_loader *l, size_t i); /* "path: reason" */
+int sc_loader_max_label(const sc_loader *l);
+
+/* Copies the next batch: data is batch x C x H x W floats, labels batch
+ * floats (Caffe's label blob). Blocks until the workers have it. */
+sc_status sc_loader_next(sc_loader *l, float *data, float *labels, sc_error *err);
+
+/* Position in the sample stream (batches handed out x batch size): saved in
+ * snapshots; setting it restarts the workers from there. */
+uint64_t sc_loader_position(const sc_loader *l);
+sc_status sc_loader_seek(sc_loader *l, uint64_t position, sc_error *err);
+
+#endif

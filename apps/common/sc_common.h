@@ -1,0 +1,23 @@
+/* sc_common: what the SphereCL apps share above the libraries: image
+ * decoding and network-input conversion, Caffe ImageData list files, the
+ * "gtext" golden-data reader, SHA-256, and whole-file reading. */
+#ifndef SC_COMMON_H
+#define SC_COMMON_H
+
+#include <stddef.h>
+
+#include "gtext.h"
+#include "image.h"
+#include "image_list.h"
+#include "sc_error.h"
+#include "sha256.h"
+
+/* Reads a whole regular file into a malloc'd buffer with one extra NUL byte
+ * after the data, so text parsers may treat it as a string. Files larger than
+ * max_size fail with SC_ERR_FORMAT (the caller knows what is plausible);
+ * missing, unreadable or non-regular files with SC_ERR_IO. Messages start
+ * with the path. On failure *data is NULL. */
+sc_status sc_read_file(const char *path, size_t max_size, unsigned char **data, size_t *size,
+                       sc_error *err);
+
+#endif

@@ -1,0 +1,171 @@
+/* sphere-info: the layer table of a Caffe net (name, type, top shape,
+ * parameters, forward FLOPs) and its totals, optionally checked against a
+ * caffemodel. Builds shapes only: no device memory is allocated. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_graph.h"
+
+typedef struct info_args {
+    const char *net, *weights;
+    sc_phase phase;
+    int json;
+} info_args;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: sphere-info NET.prototxt [--weights W.caffemodel] [--phase TRAIN|TEST] "
+               "[--json]\n"
+               "  Prints every layer's type, top shape, parameter count and forward FLOPs\n"
+               "  (2 per multiply-add, for the net's batch size), and the totals.\n");
+}
+
+static int parse_args(int argc, char **argv, info_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->phase = SC_PHASE_TEST;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--weights") && i + 1 < argc)
+            a->weights = argv[++i];
+        else if (!strcmp(argv[i], "--phase") && i + 1 < argc) {
+            const char *p = argv[++i];
+            if (!strcmp(p, "TRAIN"))
+                a->phase = SC_PHASE_TRAIN;
+            else if (!strcmp(p, "TEST"))
+                a->phase = SC_PHASE_TEST;
+            else {
+                fprintf(stderr, "sphere-info: --phase must be TRAIN or TEST, not '%s'\n", p);
+                return 0;
+            }
+        } else if (!strcmp(argv[i], "--json"))
+            a->json = 1;
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            exit(0);
+        } else if (argv[i][0] != '-' && !a->net)
+            a->net = argv[i];
+        else {
+            fprintf(stderr, "sphere-info: unexpected argument '%s'\n", argv[i]);
+            return 0;
+        }
+    }
+    if (!a->net)
+        fprintf(stderr, "sphere-info: no net given\n");
+    return a->net != NULL;
+}
+
+static void shape_str(const sc_net *net, size_t layer, size_t top, char *buf, size_t cap)
+{
+    int nd, dims[4];
+    sc_net_layer_top_shape(net, layer, top, &nd, dims);
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < nd && off < cap; i++)
+        off += (size_t)snprintf(buf + off, cap - off, i ? "x%d" : "%d", dims[i]);
+    if (nd == 0)
+        snprintf(buf, cap, "scalar");
+}
+
+static void print_table(const sc_net *net)
+{
+    size_t params = 0;
+    double flops = 0;
+    printf("%-28s %-22s %-18s %12s %14s\n", "layer", "type", "top shape", "params", "MFLOPs");
+    for (size_t i = 0; i < sc_net_layer_count(net); i++) {
+        sc_layer_info li;
+        sc_net_layer(net, i, &li);
+        char shape[64] = "-";
+        if (li.n_tops > 0)
+            shape_str(net, i, 0, shape, sizeof shape);
+        printf("%-28s %-22s %-18s %12zu %14.3f\n", li.name, li.type, shape, li.params,
+               li.flops / 1e6);
+        params += li.params;
+        flops += li.flops;
+    }
+    printf("total: %zu layers, %zu parameters, %.3f GFLOPs per forward (batch %d)\n",
+           sc_net_layer_count(net), params, flops / 1e9, sc_net_batch(net));
+}
+
+static void print_json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            printf("\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            printf("\\u%04x", *s);
+        else
+            putchar(*s);
+    }
+    putchar('"');
+}
+
+static void print_json(const sc_net *net)
+{
+    size_t params = 0;
+    double flops = 0;
+    printf("{\"name\": ");
+    print_json_string(sc_net_name(net));
+    printf(", \"batch\": %d, \"layers\": [", sc_net_batch(net));
+    for (size_t i = 0; i < sc_net_layer_count(net); i++) {
+        sc_layer_info li;
+        sc_net_layer(net, i, &li);
+        printf("%s\n  {\"name\": ", i ? "," : "");
+        print_json_string(li.name);
+        printf(", \"type\": ");
+        print_json_string(li.type);
+        printf(", \"tops\": [");
+        for (size_t t = 0; t < li.n_tops; t++) {
+            int nd, dims[4];
+            sc_net_layer_top_shape(net, i, t, &nd, dims);
+            printf("%s{\"name\": ", t ? ", " : "");
+            print_json_string(sc_net_layer_top(net, i, t));
+            printf(", \"shape\": [");
+            for (int d = 0; d < nd; d++)
+                printf("%s%d", d ? ", " : "", dims[d]);
+            printf("]}");
+        }
+        printf("], \"params\": %zu, \"flops\": %.0f}", li.params, li.flops);
+        params += li.params;
+        flops += li.flops;
+    }
+    printf("\n], \"total_params\": %zu, \"total_flops\": %.0f}\n", params, flops);
+}
+
+int main(int argc, char **argv)
+{
+    info_args a;
+    if (!parse_args(argc, argv, &a)) {
+        usage(stderr);
+        return 1;
+    }
+    sc_net_options opts = {.phase = a.phase, .shapes_only = 1};
+    sc_net *net = NULL;
+    /* a shapes-only net allocates nothing; the context carries its errors */
+    sc_ctx *ctx = NULL;
+    sc_ctx_options copts = {.cache_dir = ""};
+    sc_error err = {0};
+    if (sc_ctx_create(&copts, &ctx, &err) != SC_OK) {
+        fprintf(stderr, "sphere-info: %s\n", err.msg);
+        return 1;
+    }
+    int rc = 0;
+    if (sc_net_create(ctx, a.net, &opts, &net) != SC_OK) {
+        fprintf(stderr, "sphere-info: %s\n", sc_ctx_message(ctx));
+        rc = 1;
+    } else if (a.weights) {
+        char missing[4096];
+        if (sc_net_load_weights(net, a.weights, missing, sizeof missing) != SC_OK) {
+            fprintf(stderr, "sphere-info: %s\n", sc_ctx_message(ctx));
+            rc = 1;
+        } else if (missing[0]) {
+            fprintf(stderr, "sphere-info: warning: %s has no weights for: %s\n", a.weights, missing);
+        }
+    }
+    if (rc == 0)
+        a.json ? print_json(net) : print_table(net);
+    sc_net_destroy(net);
+    sc_ctx_destroy(ctx);
+    return rc;
+}

@@ -1,0 +1,509 @@
+/* sphere-train: trains a Caffe net with SGD, as `caffe train` does, on any
+ * OpenCL device: ImageData lists decoded by loader threads, Caffe-style
+ * logs, atomic snapshots (every `snapshot` iterations and on SIGINT /
+ * SIGTERM) that --snapshot resumes exactly, and a divergence guard. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "loader.h"
+#include "sc_solver.h"
+
+/* Set by the signal handler, read by the training loop: the one piece of
+ * global state, because a signal handler can reach nothing else. */
+static volatile sig_atomic_t g_stop_signal;
+
+static void on_signal(int sig) { g_stop_signal = sig; }
+
+/* -log(FLT_MIN): the loss SoftmaxWithLoss reports when the target
+ * probability underflows, the classic sign of a diverged SphereFace run. */
+#define STUCK_LOSS 87.3365
+#define STUCK_ITERATIONS 20
+
+typedef struct train_args {
+    const char *solver, *snapshot, *weights, *device, *asoftmax;
+    long long seed;     /* -1: solver random_seed, else 1 */
+    int max_iter;       /* -1: solver's */
+    int threads;
+} train_args;
+
+typedef struct trainer {
+    train_args args;
+    sc_ctx *ctx;
+    sc_solver_params sp;
+    sc_solver *solver;
+    sc_net *net;
+    sc_loader *loader;
+    const char *data_blob, *label_blob;
+    float *data, *labels;
+    size_t data_count;
+    uint64_t seed;
+    int tty;
+    char last_snapshot[4200];
+} trainer;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: sphere-train --solver S.prototxt [--snapshot X.solverstate] [--weights W.caffemodel]\n"
+            "                    [--device SEL] [--seed N] [--max-iter N] [--asoftmax caffe|exact]\n"
+            "                    [--threads N]\n"
+            "  Trains the solver's net with SGD. --snapshot resumes a run exactly (weights from the\n"
+            "  .caffemodel next to it); --weights initialises from a caffemodel (fine-tuning).\n"
+            "  SEL is 'cpu', 'gpu', a device index or 'P:D' (default: $SPHERECL_DEVICE, else the\n"
+            "  first GPU, else the first CPU). Snapshots are written every `snapshot` iterations,\n"
+            "  at the end, and on SIGINT/SIGTERM.\n");
+}
+
+static int parse_int(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtoll(s, &end, 10);
+    return errno == 0 && end != s && *end == '\0';
+}
+
+static int parse_args(int argc, char **argv, train_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->seed = -1;
+    a->max_iter = -1;
+    a->threads = 2;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long long n = 0;
+        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+            usage(stdout);
+            exit(0);
+        }
+        if (!v) {
+            fprintf(stderr, "sphere-train: %s needs a value\n", o);
+            return 0;
+        }
+        i++;
+        if (!strcmp(o, "--solver")) a->solver = v;
+        else if (!strcmp(o, "--snapshot")) a->snapshot = v;
+        else if (!strcmp(o, "--weights")) a->weights = v;
+        else if (!strcmp(o, "--device")) a->device = v;
+        else if (!strcmp(o, "--asoftmax")) a->asoftmax = v;
+        else if (!strcmp(o, "--seed") && parse_int(v, &n) && n >= 0) a->seed = n;
+        else if (!strcmp(o, "--max-iter") && parse_int(v, &n) && n >= 0) a->max_iter = (int)n;
+        else if (!strcmp(o, "--threads") && parse_int(v, &n) && n >= 1) a->threads = (int)n;
+        else {
+            fprintf(stderr, "sphere-train: bad option '%s %s'\n", o, v);
+            return 0;
+        }
+    }
+    if (a->asoftmax && strcmp(a->asoftmax, "caffe") && strcmp(a->asoftmax, "exact")) {
+        fprintf(stderr, "sphere-train: --asoftmax must be 'caffe' or 'exact'\n");
+        return 0;
+    }
+    if (!a->solver)
+        fprintf(stderr, "sphere-train: --solver is required\n");
+    return a->solver != NULL;
+}
+
+/* ------------------------------------------------------------ data */
+
+static const sc_pt_node *find_image_data(const sc_net *net, size_t *index)
+{
+    for (size_t i = 0; i < sc_net_layer_count(net); i++) {
+        sc_layer_info li;
+        sc_net_layer(net, i, &li);
+        if (!strcmp(li.type, "ImageData")) {
+            *index = i;
+            return sc_net_layer_def(net, i);
+        }
+    }
+    return NULL;
+}
+
+static void read_transform(const sc_pt_node *def, sc_loader_config *c)
+{
+    const sc_pt_node *tp = sc_pt_find(def, "transform_param", 0);
+    double v = 1.0;
+    int b = 0;
+    long long crop = 0;
+    c->scale = 1.0f;
+    if (!tp)
+        return;
+    if (sc_pt_get_float(tp, "scale", 1.0, &v, NULL) == SC_OK)
+        c->scale = (float)v;
+    if (sc_pt_get_bool(tp, "mirror", 0, &b, NULL) == SC_OK)
+        c->mirror = b;
+    if (sc_pt_get_int(tp, "crop_size", 0, &crop, NULL) == SC_OK)
+        c->crop_size = (int)crop;
+    size_t n = sc_pt_count(tp, "mean_value");
+    for (size_t i = 0; i < 3 && n > 0; i++) {
+        double m = 0;
+        sc_pt_float_at(sc_pt_find(tp, "mean_value", i < n ? i : 0), &m, NULL);
+        c->mean[i] = (float)m;
+    }
+}
+
+/* Resolves a list path against the net's folder when it is not found as given. */
+static void resolve_source(const trainer *t, const char *source, char *dst, size_t cap)
+{
+    snprintf(dst, cap, "%s", source);
+    if (source[0] == '/' || access(source, R_OK) == 0)
+        return;
+    const char *slash = strrchr(t->sp.net, '/');
+    if (slash)
+        snprintf(dst, cap, "%.*s/%s", (int)(slash - t->sp.net), t->sp.net, source);
+}
+
+static void print_progress(void *user, size_t done, size_t total)
+{
+    const trainer *t = user;
+    if (t->tty)
+        printf("\r  checking images: %zu / %zu", done, total);
+    if (t->tty && done == total)
+        printf("\n");
+    fflush(stdout);
+}
+
+static int make_loader(trainer *t)
+{
+    size_t li = 0;
+    const sc_pt_node *def = find_image_data(t->net, &li);
+    if (!def) {
+        fprintf(stderr, "sphere-train: %s has no ImageData layer to read training images\n",
+                t->sp.net);
+        return 0;
+    }
+    t->data_blob = sc_net_layer_top(t->net, li, 0);
+    t->label_blob = sc_net_layer_top(t->net, li, 1);
+    sc_blob_info b;
+    sc_net_blob(t->net, t->data_blob, &b);
+    const sc_pt_node *idp = sc_pt_find(def, "image_data_param", 0);
+    const char *source = "", *root = "";
+    int shuffle = 0;
+    sc_pt_get_string(idp, "source", "", &source, NULL);
+    sc_pt_get_string(idp, "root_folder", "", &root, NULL);
+    sc_pt_get_bool(idp, "shuffle", 0, &shuffle, NULL);
+    char list[4096];
+    resolve_source(t, source, list, sizeof list);
+    sc_loader_config c = {.list_path = list, .root_folder = root, .batch = b.dims[0],
+                          .channels = b.dims[1], .height = b.dims[2], .width = b.dims[3],
+                          .train = 1, .shuffle = shuffle, .bgr = 1, .seed = t->seed,
+                          .threads = t->args.threads, .prefetch = 3};
+    read_transform(def, &c);
+    printf("Loading %s (root '%s') ...\n", list, root);
+    sc_error err = {0};
+    if (sc_loader_create(&c, print_progress, t, &t->loader, &err) != SC_OK) {
+        fprintf(stderr, "sphere-train: %s\n", err.msg);
+        return 0;
+    }
+    for (size_t i = 0; i < sc_loader_bad_count(t->loader); i++)
+        printf("skipped bad image: %s\n", sc_loader_bad(t->loader, i));
+    printf("%zu images usable, %zu of %zu list entries skipped\n", sc_loader_size(t->loader),
+           sc_loader_bad_count(t->loader), sc_loader_listed(t->loader));
+    t->data_count = b.count;
+    t->data = malloc(b.count * sizeof *t->data);
+    t->labels = malloc((size_t)b.dims[0] * sizeof *t->labels);
+    return t->data && t->labels;
+}
+
+/* Labels must index the classifier's outputs, or the loss is meaningless. */
+static int check_labels(const trainer *t)
+{
+    for (size_t i = 0; i < sc_net_layer_count(t->net); i++) {
+        sc_layer_info li;
+        sc_net_layer(t->net, i, &li);
+        if (strcmp(li.type, "SoftmaxWithLoss"))
+            continue;
+        sc_blob_info scores;
+        sc_net_blob(t->net, sc_net_layer_bottom(t->net, i, 0), &scores);
+        int classes = scores.ndim > 1 ? scores.dims[1] : 1;
+        if (sc_loader_max_label(t->loader) >= classes) {
+            fprintf(stderr, "sphere-train: the list has label %d but %s has %d classes (set "
+                            "num_output of the classifier to at least %d)\n",
+                    sc_loader_max_label(t->loader), li.name, classes,
+                    sc_loader_max_label(t->loader) + 1);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static sc_status feed(void *user, sc_net *net)
+{
+    trainer *t = user;
+    sc_error err = {0};
+    if (sc_loader_next(t->loader, t->data, t->labels, &err) != SC_OK)
+        return sc_fail(sc_ctx_error(t->ctx), err.status, "%s", err.msg);
+    SC_TRY(sc_net_write_blob(net, t->data_blob, t->data, t->data_count));
+    return sc_net_write_blob(net, t->label_blob, t->labels, (size_t)sc_net_batch(net));
+}
+
+/* ------------------------------------------------------- snapshots */
+
+typedef struct loader_state {
+    char magic[8];
+    uint64_t seed;
+    uint64_t position;
+} loader_state;
+
+static void make_parent_dirs(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(dir, 0755);
+            *p = '/';
+        }
+}
+
+static int snapshot(trainer *t)
+{
+    int iter = sc_solver_iter(t->solver);
+    char model[4200], state[4200];
+    const char *prefix = t->sp.snapshot_prefix[0] ? t->sp.snapshot_prefix : "snapshot";
+    snprintf(model, sizeof model, "%s_iter_%d.caffemodel", prefix, iter);
+    snprintf(state, sizeof state, "%s_iter_%d.solverstate", prefix, iter);
+    make_parent_dirs(model);
+    loader_state ls = {.magic = "SCLOADR", .seed = t->seed,
+                       .position = t->loader ? sc_loader_position(t->loader) : 0};
+    if (sc_net_save_weights(t->net, model) != SC_OK ||
+        sc_solver_save_state(t->solver, state, &ls, sizeof ls) != SC_OK) {
+        fprintf(stderr, "sphere-train: snapshot failed: %s\n", sc_ctx_message(t->ctx));
+        return 0;
+    }
+    printf("Snapshotting to %s and %s\n", model, state);
+    snprintf(t->last_snapshot, sizeof t->last_snapshot, "%s", state);
+    return 1;
+}
+
+/* X.solverstate -> X.caffemodel */
+static void model_of_state(const char *state, char *dst, size_t cap)
+{
+    snprintf(dst, cap, "%s", state);
+    char *dot = strrchr(dst, '.');
+    if (dot && !strcmp(dot, ".solverstate"))
+        snprintf(dot, cap - (size_t)(dot - dst), ".caffemodel");
+}
+
+static int restore(trainer *t)
+{
+    char model[4200];
+    model_of_state(t->args.snapshot, model, sizeof model);
+    void *user = NULL;
+    size_t user_size = 0;
+    if (sc_net_load_weights(t->net, model, NULL, 0) != SC_OK ||
+        sc_solver_load_state(t->solver, t->args.snapshot, &user, &user_size) != SC_OK) {
+        fprintf(stderr, "sphere-train: cannot resume: %s\n", sc_ctx_message(t->ctx));
+        free(user);
+        return 0;
+    }
+    loader_state ls;
+    int ok = user_size == sizeof ls;
+    if (ok) {
+        memcpy(&ls, user, sizeof ls);
+        ok = !memcmp(ls.magic, "SCLOADR", 8) && ls.seed == t->seed;
+    }
+    free(user);
+    if (!ok) {
+        fprintf(stderr, "sphere-train: %s was written by a run with another seed or data "
+                        "layout; resume with the same --seed\n", t->args.snapshot);
+        return 0;
+    }
+    sc_error err = {0};
+    if (sc_loader_seek(t->loader, ls.position, &err) != SC_OK) {
+        fprintf(stderr, "sphere-train: %s\n", err.msg);
+        return 0;
+    }
+    printf("Resumed from %s at iteration %d\n", t->args.snapshot, sc_solver_iter(t->solver));
+    return 1;
+}
+
+/* ---------------------------------------------------------- the loop */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void format_eta(double seconds, char *buf, size_t cap)
+{
+    long s = (long)(seconds + 0.5);
+    if (s >= 3600)
+        snprintf(buf, cap, "%ldh%02ldm", s / 3600, (s / 60) % 60);
+    else
+        snprintf(buf, cap, "%ldm%02lds", s / 60, s % 60);
+}
+
+typedef struct loop_state {
+    double t_start, t_window;
+    int iter_start, iter_window;
+    double loss_sum;
+    int loss_n, stuck;
+} loop_state;
+
+static void log_display(trainer *t, loop_state *ls, int iter, const sc_step_result *r, int max_iter)
+{
+    double now = now_s();
+    double ips = (iter - ls->iter_window) * (double)sc_net_batch(t->net) /
+                 fmax(now - ls->t_window, 1e-9);
+    double rate = (iter - ls->iter_start) / fmax(now - ls->t_start, 1e-9);
+    char eta[32];
+    format_eta(rate > 0 ? (max_iter - iter) / rate : 0, eta, sizeof eta);
+    if (t->tty)
+        printf("\r\033[K");
+    printf("Iteration %d (%.1f img/s), loss = %.7g", iter, ips, ls->loss_sum / ls->loss_n);
+    if (r->accuracy >= 0)
+        printf(", accuracy = %.4f", r->accuracy);
+    if (r->lambda >= 0)
+        printf(", lambda = %.4g", r->lambda);
+    printf(", lr = %.6g, ETA %s\n", r->lr, eta);
+    fflush(stdout);
+    ls->t_window = now;
+    ls->iter_window = iter;
+    ls->loss_sum = 0;
+    ls->loss_n = 0;
+}
+
+/* Returns 0 when training must stop because the loss diverged. */
+static int guard(trainer *t, loop_state *ls, int iter, double loss)
+{
+    ls->stuck = fabs(loss - STUCK_LOSS) < 1e-3 ? ls->stuck + 1 : 0;
+    if (isfinite(loss) && ls->stuck < STUCK_ITERATIONS)
+        return 1;
+    char why[96] = "";
+    if (isfinite(loss))
+        snprintf(why, sizeof why, " for %d iterations (= -ln(FLT_MIN))", STUCK_ITERATIONS);
+    fprintf(stderr,
+            "sphere-train: training diverged at iteration %d: loss = %g%s.\n"
+            "  last good snapshot: %s\n"
+            "  hint: lower base_lr (e.g. by 10x), keep lambda_min >= 5 for A-Softmax m=4, and "
+            "check that labels are in range and the images are normalised.\n",
+            iter, loss, why, t->last_snapshot[0] ? t->last_snapshot : "(none)");
+    return 0;
+}
+
+static int train_loop(trainer *t, int max_iter)
+{
+    loop_state ls = {.t_start = now_s(), .iter_start = sc_solver_iter(t->solver)};
+    ls.t_window = ls.t_start;
+    ls.iter_window = ls.iter_start;
+    int display = t->sp.display;
+    while (sc_solver_iter(t->solver) < max_iter) {
+        if (g_stop_signal) {
+            printf("\nSignal %d: snapshotting and stopping\n", (int)g_stop_signal);
+            return snapshot(t) ? 2 : 0;
+        }
+        sc_step_result r;
+        if (sc_solver_step(t->solver, feed, t, 1, &r) != SC_OK) {
+            fprintf(stderr, "sphere-train: %s\n", sc_ctx_message(t->ctx));
+            return 0;
+        }
+        int iter = sc_solver_iter(t->solver);
+        ls.loss_sum += r.loss;
+        ls.loss_n++;
+        if (!guard(t, &ls, iter, r.loss))
+            return 0;
+        if (display > 0 && iter % display == 0)
+            log_display(t, &ls, iter, &r, max_iter);
+        else if (t->tty) {
+            printf("\r  iteration %d / %d, loss %.4f", iter, max_iter, r.loss);
+            fflush(stdout);
+        }
+        if (t->sp.snapshot > 0 && iter % t->sp.snapshot == 0 && iter < max_iter && !snapshot(t))
+            return 0;
+    }
+    return snapshot(t);
+}
+
+/* ------------------------------------------------------------ setup */
+
+static int setup(trainer *t)
+{
+    sc_error err = {0};
+    if (sc_solver_params_load(t->args.solver, &t->sp, &err) != SC_OK) {
+        fprintf(stderr, "sphere-train: %s\n", err.msg);
+        return 0;
+    }
+    if (t->args.max_iter >= 0)
+        t->sp.max_iter = t->args.max_iter;
+    t->seed = t->args.seed >= 0 ? (uint64_t)t->args.seed
+              : t->sp.random_seed >= 0 ? (uint64_t)t->sp.random_seed : 1;
+    sc_ctx_options co = {.selector = t->args.device};
+    if (sc_ctx_create(&co, &t->ctx, &err) != SC_OK) {
+        fprintf(stderr, "sphere-train: %s\n", err.msg);
+        return 0;
+    }
+    const sc_device_info *d = sc_ctx_info(t->ctx);
+    printf("Device: %s (%s, %s), GEMM: %s\n", d->name, sc_device_type_name(d->type), d->platform,
+           sc_gemm_provider_name(sc_ctx_gemm_provider(t->ctx)));
+    sc_net_options no = {.seed = t->seed,
+                         .asoftmax_exact = t->args.asoftmax && !strcmp(t->args.asoftmax, "exact")};
+    if (sc_solver_create(t->ctx, &t->sp, &no, &t->solver) != SC_OK) {
+        fprintf(stderr, "sphere-train: %s\n", sc_ctx_message(t->ctx));
+        return 0;
+    }
+    t->net = sc_solver_net(t->solver);
+    sc_net_memory m = sc_net_memory_use(t->net);
+    printf("Net %s: batch %d, %.1f MiB activations (%.1f MiB without reuse), %.1f MiB parameters\n",
+           sc_net_name(t->net), sc_net_batch(t->net), m.activations_bytes / 1048576.0,
+           m.unshared_bytes / 1048576.0, m.params_bytes / 1048576.0);
+    return 1;
+}
+
+static int load_initial_weights(trainer *t)
+{
+    if (!t->args.weights)
+        return 1;
+    char missing[4096];
+    if (sc_net_load_weights(t->net, t->args.weights, missing, sizeof missing) != SC_OK) {
+        fprintf(stderr, "sphere-train: %s\n", sc_ctx_message(t->ctx));
+        return 0;
+    }
+    if (missing[0])
+        printf("warning: %s has no weights for: %s (left as initialised)\n", t->args.weights,
+               missing);
+    return 1;
+}
+
+static void cleanup(trainer *t)
+{
+    sc_loader_destroy(t->loader);
+    sc_solver_destroy(t->solver);
+    sc_ctx_destroy(t->ctx);
+    free(t->data);
+    free(t->labels);
+}
+
+int main(int argc, char **argv)
+{
+    trainer t;
+    memset(&t, 0, sizeof t);
+    if (!parse_args(argc, argv, &t.args)) {
+        usage(stderr);
+        return 1;
+    }
+    t.tty = isatty(STDOUT_FILENO);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    int ok = setup(&t) && make_loader(&t) && check_labels(&t) && load_initial_weights(&t) &&
+             (!t.args.snapshot || restore(&t));
+    int rc = 1;
+    if (ok) {
+        printf("Training to iteration %d (seed %llu)\n", t.sp.max_iter, (unsigned long long)t.seed);
+        int r = train_loop(&t, t.sp.max_iter);
+        rc = r == 1 ? 0 : r == 2 ? 128 + (int)g_stop_signal : 1;
+        if (r == 1)
+            printf("Optimization done.\n");
+    }
+    cleanup(&t);
+    return rc;
+}

@@ -1,0 +1,142 @@
+/* Depthwise convolution launchers: checks, then the direct kernels of
+ * cl/depthwise.cl (see ops_depthwise.h). */
+#include "sc_ops.h"
+
+#include <stdio.h>
+
+#define OP "DepthwiseConvolution"
+#define REDUCE_LOCAL 128 /* default of REDUCE_LOCAL in depthwise.cl */
+
+/* The scalar arguments every depthwise kernel takes after its buffers. */
+typedef struct dw_geom {
+    int n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow;
+} dw_geom;
+
+static sc_status dw_validate(sc_ctx *ctx, const char *name, const sc_depthwise_params *p,
+                             sc_shape in, sc_shape w_shape, dw_geom *g)
+{
+    SC_TRY(sc_op_check_shape(ctx, name, OP, "input", in));
+    char is[64], ws[64];
+    sc_shape_str(in, is, sizeof is);
+    if (p->num_output != in.c || (p->group != in.c && p->group != 1))
+        return sc_fail(sc_ctx_error(ctx), SC_ERR_SHAPE,
+                       "%s (" OP "): num_output %d and group %d must equal the input channels "
+                       "(input %s)",
+                       name, p->num_output, p->group, is);
+    sc_shape out;
+    SC_TRY(sc_conv_infer(ctx, name, OP, in, p, &out));
+    if (w_shape.n != in.c || w_shape.c != 1 || w_shape.h != p->kernel_h ||
+        w_shape.w != p->kernel_w)
+        return sc_fail(sc_ctx_error(ctx), SC_ERR_SHAPE,
+                       "%s (" OP "): weights are %s, expected %dx1x%dx%d for input %s", name,
+                       sc_shape_str(w_shape, ws, sizeof ws), in.c, p->kernel_h, p->kernel_w, is);
+    *g = (dw_geom){in.n, in.c, in.h, in.w, p->kernel_h, p->kernel_w, p->stride_h, p->stride_w,
+                   p->pad_h, p->pad_w, out.h, out.w};
+    return SC_OK;
+}
+
+sc_status sc_depthwise_output_shape(sc_ctx *ctx, const char *name, sc_shape in,
+                                    const sc_depthwise_params *p, sc_shape *out)
+{
+    dw_geom g = {0};
+    SC_TRY(dw_validate(ctx, name, p, in, (sc_shape){in.c, 1, p->kernel_h, p->kernel_w}, &g));
+    *out = (sc_shape){g.n, g.c, g.oh, g.ow};
+    return SC_OK;
+}
+
+static sc_shape out_shape(const dw_geom *g)
+{
+    return (sc_shape){g->n, g->c, g->oh, g->ow};
+}
+
+sc_status sc_depthwise_forward(sc_plan *plan, const char *name, const sc_depthwise_params *p,
+                               sc_shape in, cl_mem x, sc_shape w_shape, cl_mem w, cl_mem bias,
+                               cl_mem y)
+{
+    sc_ctx *ctx = sc_plan_ctx(plan);
+    dw_geom g = {0};
+    SC_TRY(dw_validate(ctx, name, p, in, w_shape, &g));
+    SC_TRY(sc_conv_check_tensor(ctx, name, OP, "input", x, in));
+    SC_TRY(sc_conv_check_tensor(ctx, name, OP, "weight", w, w_shape));
+    if (p->bias_term)
+        SC_TRY(sc_op_check_buffer(ctx, name, OP, "bias", bias, (size_t)g.c));
+    SC_TRY(sc_conv_check_tensor(ctx, name, OP, "output", y, out_shape(&g)));
+    if (x == y)
+        return sc_fail(sc_ctx_error(ctx), SC_ERR_ARG,
+                       "%s (" OP "): input and output are the same buffer (not in place)", name);
+    size_t total = sc_shape_count(out_shape(&g));
+    return sc_op_launch_1d(plan, name, "depthwise", "dw_forward", total,
+                           SC_ARGS(SC_ARG_INT(total), SC_ARG_MEM(x), SC_ARG_MEM(w),
+                                   SC_ARG_MEM(p->bias_term ? bias : NULL),
+                                   SC_ARG_INT(p->bias_term != 0), SC_ARG_INT(g.c), SC_ARG_INT(g.h),
+                                   SC_ARG_INT(g.w), SC_ARG_INT(g.kh), SC_ARG_INT(g.kw),
+                                   SC_ARG_INT(g.sh), SC_ARG_INT(g.sw), SC_ARG_INT(g.ph),
+                                   SC_ARG_INT(g.pw), SC_ARG_INT(g.oh), SC_ARG_INT(g.ow),
+                                   SC_ARG_MEM(y)));
+}
+
+static sc_status record_backward_data(sc_plan *plan, const char *name, const dw_geom *g,
+                                      cl_mem dy, cl_mem w, float beta, cl_mem dx)
+{
+    size_t total = (size_t)g->n * g->c * g->h * g->w;
+    return sc_op_launch_1d(plan, name, "depthwise", "dw_backward_data", total,
+                           SC_ARGS(SC_ARG_INT(total), SC_ARG_MEM(dy), SC_ARG_MEM(w),
+                                   SC_ARG_INT(g->c), SC_ARG_INT(g->h), SC_ARG_INT(g->w),
+                                   SC_ARG_INT(g->kh), SC_ARG_INT(g->kw), SC_ARG_INT(g->sh),
+                                   SC_ARG_INT(g->sw), SC_ARG_INT(g->ph), SC_ARG_INT(g->pw),
+                                   SC_ARG_INT(g->oh), SC_ARG_INT(g->ow), SC_ARG_FLOAT(beta),
+                                   SC_ARG_MEM(dx)));
+}
+
+/* One work-group per weight (c, ky, kx). */
+static sc_status record_backward_filter(sc_plan *plan, const char *name, const dw_geom *g,
+                                        cl_mem x, cl_mem dy, cl_mem dw)
+{
+    sc_ctx *ctx = sc_plan_ctx(plan);
+    size_t local = REDUCE_LOCAL;
+    char options[48] = "";
+    size_t max_wg = sc_ctx_info(ctx)->max_work_group;
+    if (max_wg < local) { /* a small device: build with its own power-of-two size */
+        while (local > max_wg)
+            local /= 2;
+        snprintf(options, sizeof options, "-DREDUCE_LOCAL=%zu", local);
+    }
+    size_t global = (size_t)g->c * g->kh * g->kw * local;
+    char label[256];
+    snprintf(label, sizeof label, "%s/dw_backward_filter", name);
+    return sc_plan_kernel(plan, label, "depthwise", "dw_backward_filter",
+                          options[0] ? options : NULL, 1, &global, &local,
+                          SC_ARGS(SC_ARG_INT(g->n), SC_ARG_INT(g->c), SC_ARG_INT(g->h),
+                                  SC_ARG_INT(g->w), SC_ARG_INT(g->kh), SC_ARG_INT(g->kw),
+                                  SC_ARG_INT(g->sh), SC_ARG_INT(g->sw), SC_ARG_INT(g->ph),
+                                  SC_ARG_INT(g->pw), SC_ARG_INT(g->oh), SC_ARG_INT(g->ow),
+                                  SC_ARG_MEM(x), SC_ARG_MEM(dy), SC_ARG_MEM(dw)));
+}
+
+sc_status sc_depthwise_backward(sc_plan *plan, const char *name, const sc_depthwise_params *p,
+                                sc_shape in, cl_mem x, sc_shape w_shape, cl_mem w, cl_mem dy,
+                                cl_mem dx, float beta_dx, cl_mem dw, cl_mem db)
+{
+    sc_ctx *ctx = sc_plan_ctx(plan);
+    dw_geom g = {0};
+    SC_TRY(dw_validate(ctx, name, p, in, w_shape, &g));
+    SC_TRY(sc_conv_check_tensor(ctx, name, OP, "output diff", dy, out_shape(&g)));
+    if (p->bias_term && db) {
+        SC_TRY(sc_op_check_buffer(ctx, name, OP, "bias diff", db, (size_t)g.c));
+        SC_TRY(sc_conv_bias_backward(plan, name, out_shape(&g), dy, db));
+    }
+    if (dw) {
+        SC_TRY(sc_conv_check_tensor(ctx, name, OP, "input", x, in));
+        SC_TRY(sc_conv_check_tensor(ctx, name, OP, "weight diff", dw, w_shape));
+        SC_TRY(record_backward_filter(plan, name, &g, x, dy, dw));
+    }
+    if (dx) {
+        SC_TRY(sc_conv_check_tensor(ctx, name, OP, "weight", w, w_shape));
+        SC_TRY(sc_conv_check_tensor(ctx, name, OP, "input diff", dx, in));
+        if (dx == dy)
+            return sc_fail(sc_ctx_error(ctx), SC_ERR_ARG,
+                           "%s (" OP "): input diff and output diff are the same buffer", name);
+        SC_TRY(record_backward_data(plan, name, &g, dy, w, beta_dx, dx));
+    }
+    return SC_OK;
+}

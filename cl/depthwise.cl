@@ -1,0 +1,106 @@
+/* Depthwise convolution (group == channels == outputs): direct kernels, no
+ * im2col. Each channel c has one kh x kw filter w[c][ky][kx]. A GEMM would be
+ * C tiny matrix products, so direct loops are faster here and need no
+ * workspace. Every kernel bounds-checks its global id. */
+
+#ifndef REDUCE_LOCAL
+#define REDUCE_LOCAL 128 /* work-group size of dw_backward_filter: a power of two */
+#endif
+
+/* y[n][c][oh][ow] = bias[c] + sum_{ky,kx} w[c][ky][kx] * x[n][c][oh*sh-ph+ky][ow*sw-pw+kx];
+ * one work-item per output element, consecutive items along ow. */
+__kernel void dw_forward(const int total, __global const float *x, __global const float *w,
+                         __global const float *bias, const int has_bias, const int C,
+                         const int H, const int W, const int kh, const int kw, const int sh,
+                         const int sw, const int ph, const int pw, const int OH, const int OW,
+                         __global float *y)
+{
+    const int i = get_global_id(0);
+    if (i >= total)
+        return;
+    const int ow = i % OW, oh = (i / OW) % OH, c = (i / (OW * OH)) % C, n = i / (OW * OH * C);
+    __global const float *xp = x + (n * C + c) * H * W;
+    __global const float *wp = w + c * kh * kw;
+    const int h0 = oh * sh - ph, w0 = ow * sw - pw;
+    float sum = has_bias ? bias[c] : 0.0f;
+    for (int ky = 0; ky < kh; ky++) {
+        const int ih = h0 + ky;
+        if (ih < 0 || ih >= H)
+            continue;
+        for (int kx = 0; kx < kw; kx++) {
+            const int iw = w0 + kx;
+            if (iw >= 0 && iw < W)
+                sum += wp[ky * kw + kx] * xp[ih * W + iw];
+        }
+    }
+    y[i] = sum;
+}
+
+/* dx[n][c][h][w] = beta * dx + sum over the windows (oh, ow) covering the
+ * pixel of w[c][ky][kx] * dy[n][c][oh][ow]: a gather, so no atomics.
+ * beta == 0 overwrites (even NaN). */
+__kernel void dw_backward_data(const int total, __global const float *dy,
+                               __global const float *w, const int C, const int H, const int W,
+                               const int kh, const int kw, const int sh, const int sw,
+                               const int ph, const int pw, const int OH, const int OW,
+                               const float beta, __global float *dx)
+{
+    const int i = get_global_id(0);
+    if (i >= total)
+        return;
+    const int iw = i % W, ih = (i / W) % H, c = (i / (W * H)) % C, n = i / (W * H * C);
+    __global const float *dyp = dy + (n * C + c) * OH * OW;
+    __global const float *wp = w + c * kh * kw;
+    float sum = 0.0f;
+    for (int ky = 0; ky < kh; ky++) {
+        const int th = ih + ph - ky; /* = oh * sh for a window that covers ih */
+        if (th < 0 || th % sh != 0)
+            continue;
+        const int oh = th / sh;
+        if (oh >= OH)
+            continue;
+        for (int kx = 0; kx < kw; kx++) {
+            const int tw = iw + pw - kx;
+            if (tw < 0 || tw % sw != 0)
+                continue;
+            const int ow = tw / sw;
+            if (ow < OW)
+                sum += wp[ky * kw + kx] * dyp[oh * OW + ow];
+        }
+    }
+    dx[i] = beta == 0.0f ? sum : beta * dx[i] + sum;
+}
+
+/* dw[c][ky][kx] += sum over n, oh, ow of dy[n][c][oh][ow] * x[n][c][ih][iw].
+ * One work-group of REDUCE_LOCAL items per weight (global size
+ * C*kh*kw*REDUCE_LOCAL): strided partial sums over N*OH*OW (consecutive items
+ * read consecutive ow), then a tree in local memory. Deterministic. */
+__kernel void dw_backward_filter(const int N, const int C, const int H, const int W,
+                                 const int kh, const int kw, const int sh, const int sw,
+                                 const int ph, const int pw, const int OH, const int OW,
+                                 __global const float *x, __global const float *dy,
+                                 __global float *dw)
+{
+    __local float part[REDUCE_LOCAL];
+    const int g = get_group_id(0), lid = get_local_id(0);
+    const int kx = g % kw, ky = (g / kw) % kh, c = g / (kw * kh);
+    const int P = OH * OW, count = N * P;
+    float s = 0.0f;
+    if (c < C)
+        for (int j = lid; j < count; j += REDUCE_LOCAL) {
+            const int n = j / P, p = j % P;
+            const int oh = p / OW, ow = p % OW;
+            const int ih = oh * sh - ph + ky, iw = ow * sw - pw + kx;
+            if (ih >= 0 && ih < H && iw >= 0 && iw < W)
+                s += dy[(n * C + c) * P + p] * x[((n * C + c) * H + ih) * W + iw];
+        }
+    part[lid] = s;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int span = REDUCE_LOCAL / 2; span > 0; span >>= 1) {
+        if (lid < span)
+            part[lid] += part[lid + span];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0 && c < C)
+        dw[g] += part[0];
+}

@@ -1,0 +1,319 @@
+/* Elementwise layers with Caffe's semantics: PReLU, Scale, Eltwise, Dropout.
+ *
+ * Tensors are NCHW; "C" is axis 1 and "HW" the product of the axes after it,
+ * so element i belongs to channel (i / HW) % C. Elementwise kernels run one
+ * work-item per element (consecutive items along W: coalesced) and
+ * bounds-check their id, since the runtime rounds 1-D launches up.
+ *
+ * Input gradients follow the op convention: out = g + beta * out, where
+ * beta == 0 overwrites (even an out that held NaN). Parameter gradients are
+ * added onto the diff buffer.
+ *
+ * Per-channel sums (PReLU slopes, Scale gamma/beta) use one work-group per
+ * channel with a local-memory tree: fixed order, no float atomics, so results
+ * are deterministic. The launcher passes a power-of-two local size. */
+
+/* out = g + beta * out, overwriting when beta == 0. */
+inline float blend(const float g, const float beta, const float out)
+{
+    return beta == 0.0f ? g : g + beta * out;
+}
+
+/* Element j (0 <= j < N*HW) of channel c: batch n = j / HW, pixel j % HW. */
+inline int channel_element(const int j, const int c, const int C, const int HW)
+{
+    const int n = j / HW;
+    return (n * C + c) * HW + (j - n * HW);
+}
+
+/* Tree-sums scratch[0..local size) into scratch[0]; every item must call it. */
+inline void tree_sum(__local float *scratch)
+{
+    const int lid = get_local_id(0);
+    for (int s = get_local_size(0) / 2; s > 0; s >>= 1) {
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (lid < s)
+            scratch[lid] += scratch[lid + s];
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+}
+
+/* ------------------------------------------------------------------ PReLU */
+
+/* y = max(x, 0) + a * min(x, 0), a = slope[c] (slope[0] when shared). With
+ * keep != 0 the input is also copied to saved first (y == x: in place). */
+__kernel void prelu_forward(const int count, const int C, const int HW, const int shared,
+                            __global const float *x, __global const float *slope,
+                            __global float *y, const int keep, __global float *saved)
+{
+    const int i = get_global_id(0);
+    if (i >= count)
+        return;
+    const float v = x[i];
+    const float a = slope[shared ? 0 : (i / HW) % C];
+    if (keep)
+        saved[i] = v;
+    y[i] = fmax(v, 0.0f) + a * fmin(v, 0.0f);
+}
+
+/* dx = dy * (x > 0 ? 1 : a), as prelu_layer.cpp (x == 0 takes the slope). */
+__kernel void prelu_backward_data(const int count, const int C, const int HW, const int shared,
+                                  __global const float *x, __global const float *slope,
+                                  __global const float *dy, const float beta,
+                                  __global float *dx)
+{
+    const int i = get_global_id(0);
+    if (i >= count)
+        return;
+    const float a = slope[shared ? 0 : (i / HW) % C];
+    const float g = dy[i] * (x[i] > 0.0f ? 1.0f : a);
+    dx[i] = blend(g, beta, dx[i]);
+}
+
+/* dslope[c] += sum over the N*HW elements of channel c of dy * x * (x <= 0).
+ * One work-group per channel. channel_shared launches one group with C = 1
+ * and HW = channels * HW, which covers every element. */
+__kernel void prelu_backward_slope(const int N, const int C, const int HW,
+                                   __global const float *x, __global const float *dy,
+                                   __global float *dslope, __local float *scratch)
+{
+    const int c = get_group_id(0), lid = get_local_id(0), L = get_local_size(0);
+    const int m = N * HW;
+    float sum = 0.0f;
+    for (int j = lid; j < m; j += L) {
+        const int i = channel_element(j, c, C, HW);
+        const float v = x[i];
+        if (v <= 0.0f)
+            sum += dy[i] * v;
+    }
+    scratch[lid] = sum;
+    tree_sum(scratch);
+    if (lid == 0)
+        dslope[c] += scratch[0];
+}
+
+/* ------------------------------------------------------------------ Scale */
+
+/* y = gamma[c] * x + beta[c] (has_bias == 0: no beta). keep != 0 copies x to
+ * saved first (in place). */
+__kernel void scale_forward(const int count, const int C, const int HW,
+                            __global const float *x, __global const float *gamma,
+                            const int has_bias, __global const float *bias,
+                            __global float *y, const int keep, __global float *saved)
+{
+    const int i = get_global_id(0);
+    if (i >= count)
+        return;
+    const int c = (i / HW) % C;
+    const float v = x[i];
+    if (keep)
+        saved[i] = v;
+    y[i] = gamma[c] * v + (has_bias ? bias[c] : 0.0f);
+}
+
+/* dx = gamma[c] * dy. */
+__kernel void scale_backward_data(const int count, const int C, const int HW,
+                                  __global const float *gamma, __global const float *dy,
+                                  const float beta, __global float *dx)
+{
+    const int i = get_global_id(0);
+    if (i >= count)
+        return;
+    dx[i] = blend(gamma[(i / HW) % C] * dy[i], beta, dx[i]);
+}
+
+/* dgamma[c] += sum dy * x and dbeta[c] += sum dy over channel c (each only when
+ * its flag is set). One work-group per channel; scratch holds 2 * local floats. */
+__kernel void scale_backward_params(const int N, const int C, const int HW,
+                                    __global const float *x, __global const float *dy,
+                                    const int want_gamma, __global float *dgamma,
+                                    const int want_beta, __global float *dbeta,
+                                    __local float *scratch)
+{
+    const int c = get_group_id(0), lid = get_local_id(0), L = get_local_size(0);
+    const int m = N * HW;
+    float sg = 0.0f, sb = 0.0f;
+    for (int j = lid; j < m; j += L) {
+        const int i = channel_element(j, c, C, HW);
+        const float d = dy[i];
+        sb += d;
+        if (want_gamma)
+            sg += d * x[i];
+    }
+    __local float *sum_g = scratch, *sum_b = scratch + L;
+    sum_g[lid] = sg;
+    sum_b[lid] = sb;
+    for (int s = L / 2; s > 0; s >>= 1) {
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (lid < s) {
+            sum_g[lid] += sum_g[lid + s];
+            sum_b[lid] += sum_b[lid + s];
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (lid == 0) {
+        if (want_gamma)
+            dgamma[c] += sum_g[0];
+        if (want_beta)
+            dbeta[c] += sum_b[0];
+    }
+}
+
+/* ---------------------------------------------------------------- Eltwise */
+/* Any number of inputs: the first kernel combines inputs 0 and 1, the next
+ * ones fold in one input each (as Caffe's GPU code does). */
+
+/* y = ca * a + cb * b */
+__kernel void eltwise_sum_first(const int count, __global const float *a, const float ca,
+                                __global const float *b, const float cb, __global float *y)
+{
+    const int i = get_global_id(0);
+    if (i < count)
+        y[i] = ca * a[i] + cb * b[i];
+}
+
+/* y += cb * b */
+__kernel void eltwise_sum_next(const int count, __global const float *b, const float cb,
+                               __global float *y)
+{
+    const int i = get_global_id(0);
+    if (i < count)
+        y[i] += cb * b[i];
+}
+
+/* y = a * b */
+__kernel void eltwise_prod_first(const int count, __global const float *a,
+                                 __global const float *b, __global float *y)
+{
+    const int i = get_global_id(0);
+    if (i < count)
+        y[i] = a[i] * b[i];
+}
+
+/* y *= b */
+__kernel void eltwise_prod_next(const int count, __global const float *b, __global float *y)
+{
+    const int i = get_global_id(0);
+    if (i < count)
+        y[i] *= b[i];
+}
+
+/* Caffe's tie rule: input 0 wins only when strictly greater than input 1. */
+__kernel void eltwise_max_first(const int count, __global const float *a,
+                                __global const float *b, __global float *y,
+                                __global int *argmax)
+{
+    const int i = get_global_id(0);
+    if (i >= count)
+        return;
+    const float va = a[i], vb = b[i];
+    const int a_wins = va > vb;
+    y[i] = a_wins ? va : vb;
+    argmax[i] = a_wins ? 0 : 1;
+}
+
+/* Input `index` (>= 2) replaces the running maximum only when strictly greater. */
+__kernel void eltwise_max_next(const int count, __global const float *b, const int index,
+                               __global float *y, __global int *argmax)
+{
+    const int i = get_global_id(0);
+    if (i >= count)
+        return;
+    const float vb = b[i];
+    if (vb > y[i]) {
+        y[i] = vb;
+        argmax[i] = index;
+    }
+}
+
+/* dx = coeff * dy (SUM). */
+__kernel void eltwise_scale_grad(const int count, __global const float *dy, const float coeff,
+                                 const float beta, __global float *dx)
+{
+    const int i = get_global_id(0);
+    if (i < count)
+        dx[i] = blend(coeff * dy[i], beta, dx[i]);
+}
+
+/* out = a * b + beta * out: the building block of the PROD gradient
+ * dy * prod_{j != i} x_j, multiplied out without dividing by x_i. */
+__kernel void eltwise_mul_grad(const int count, __global const float *a,
+                               __global const float *b, const float beta, __global float *out)
+{
+    const int i = get_global_id(0);
+    if (i < count)
+        out[i] = blend(a[i] * b[i], beta, out[i]);
+}
+
+/* dx = argmax == index ? dy : 0 (MAX). */
+__kernel void eltwise_max_grad(const int count, __global const float *dy,
+                               __global const int *argmax, const int index, const float beta,
+                               __global float *dx)
+{
+    const int i = get_global_id(0);
+    if (i < count)
+        dx[i] = blend(argmax[i] == index ? dy[i] : 0.0f, beta, dx[i]);
+}
+
+/* ---------------------------------------------------------------- Dropout */
+
+/* Philox-4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2,
+ * 3", SC'11): a counter-based generator, so element i of iteration t draws
+ * its own independent number with no state shared between work-items. */
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+inline uint4 philox_round(const uint4 ctr, const uint2 key)
+{
+    const uint hi0 = mul_hi(PHILOX_M0, ctr.x), lo0 = PHILOX_M0 * ctr.x;
+    const uint hi1 = mul_hi(PHILOX_M1, ctr.z), lo1 = PHILOX_M1 * ctr.z;
+    return (uint4)(hi1 ^ ctr.y ^ key.x, lo1, hi0 ^ ctr.w ^ key.y, lo0);
+}
+
+inline uint4 philox4x32_10(uint4 ctr, uint2 key)
+{
+    for (int r = 0; r < 10; r++) {
+        ctr = philox_round(ctr, key);
+        key += (uint2)(PHILOX_W0, PHILOX_W1);
+    }
+    return ctr;
+}
+
+/* state[0] = seed, state[1] = iteration counter (advanced by dropout_advance
+ * after each draw). mask = u >= threshold with u uniform on 32 bits and
+ * threshold = ratio * 2^32, so P(keep) = 1 - ratio exactly;
+ * y = x * mask * scale with scale = 1 / (1 - ratio). stream separates layers
+ * that share a seed. y may be x (in place). */
+__kernel void dropout_forward(const int count, __global const float *x,
+                              __global const uint *state, const uint stream,
+                              const uint threshold, const float scale,
+                              __global uchar *mask, __global float *y)
+{
+    const int i = get_global_id(0);
+    if (i >= count)
+        return;
+    const uint4 ctr = (uint4)((uint)i, state[1], stream, 0x5EEDu);
+    const uint u = philox4x32_10(ctr, (uint2)(state[0], 0x3C6EF372u)).x;
+    const int keep = u >= threshold;
+    mask[i] = (uchar)keep;
+    y[i] = x[i] * (keep ? scale : 0.0f); /* as Caffe: x * mask * scale (NaN stays NaN) */
+}
+
+/* Moves the generator to the next iteration: one work-item. */
+__kernel void dropout_advance(__global uint *state)
+{
+    if (get_global_id(0) == 0)
+        state[1] += 1u;
+}
+
+/* dx = dy * mask * scale. */
+__kernel void dropout_backward(const int count, __global const float *dy,
+                               __global const uchar *mask, const float scale, const float beta,
+                               __global float *dx)
+{
+    const int i = get_global_id(0);
+    if (i < count)
+        dx[i] = blend(dy[i] * (mask[i] ? scale : 0.0f), beta, dx[i]);
+}

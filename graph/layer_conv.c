@@ -1,0 +1,158 @@
+/* Convolution and DepthwiseConvolution. A convolution with group == channels
+ * == num_output runs on the direct depthwise kernels; any other runs as
+ * im2col + GEMM. */
+#include "net_internal.h"
+
+#include <stdlib.h>
+
+typedef struct conv_layer {
+    sc_conv_params p;
+    sc_shape in, out, w;
+    int depthwise;
+} conv_layer;
+
+/* Caffe's repeated `kernel_size` / `stride` / `pad` (1 value: both axes, 2:
+ * h then w) or the explicit *_h / *_w fields. */
+static sc_status read_hw(sc_layer *l, const sc_pt_node *cp, const char *field, const char *fh,
+                         const char *fw, int def, int *h, int *w)
+{
+    sc_ctx *ctx = sc_layer_ctx(l);
+    long long vh = def, vw = def;
+    size_t n = sc_pt_count(cp, field);
+    if (n > 2)
+        return sc_layer_fail(l, SC_ERR_PARSE, "%s given %zu times (at most 2 for 2-D)", field, n);
+    if (n >= 1)
+        SC_TRY(sc_pt_int_at(sc_pt_find(cp, field, 0), &vh, sc_ctx_error(ctx)));
+    vw = vh;
+    if (n == 2)
+        SC_TRY(sc_pt_int_at(sc_pt_find(cp, field, 1), &vw, sc_ctx_error(ctx)));
+    if (sc_pt_find(cp, fh, 0) || sc_pt_find(cp, fw, 0)) {
+        if (n)
+            return sc_layer_fail(l, SC_ERR_PARSE, "give either %s or %s/%s", field, fh, fw);
+        SC_TRY(sc_layer_get_int(l, cp, fh, def, &vh));
+        SC_TRY(sc_layer_get_int(l, cp, fw, def, &vw));
+    }
+    *h = (int)vh;
+    *w = (int)vw;
+    return SC_OK;
+}
+
+static sc_status conv_read_params(sc_layer *l, conv_layer *c)
+{
+    const sc_pt_node *cp = sc_pt_find(l->def, "convolution_param", 0);
+    if (!cp)
+        return sc_layer_fail(l, SC_ERR_PARSE, "missing convolution_param");
+    long long k, group;
+    int bias;
+    SC_TRY(sc_layer_get_int(l, cp, "num_output", 0, &k));
+    SC_TRY(sc_layer_get_int(l, cp, "group", 1, &group));
+    SC_TRY(sc_layer_get_bool(l, cp, "bias_term", 1, &bias));
+    c->p.num_output = (int)k;
+    c->p.group = (int)group;
+    c->p.bias_term = bias;
+    SC_TRY(read_hw(l, cp, "kernel_size", "kernel_h", "kernel_w", 0, &c->p.kernel_h, &c->p.kernel_w));
+    SC_TRY(read_hw(l, cp, "stride", "stride_h", "stride_w", 1, &c->p.stride_h, &c->p.stride_w));
+    SC_TRY(read_hw(l, cp, "pad", "pad_h", "pad_w", 0, &c->p.pad_h, &c->p.pad_w));
+    SC_TRY(read_hw(l, cp, "dilation", "dilation_h", "dilation_w", 1, &c->p.dilation_h,
+                   &c->p.dilation_w));
+    if (k <= 0)
+        return sc_layer_fail(l, SC_ERR_PARSE, "num_output must be positive");
+    if (c->p.kernel_h <= 0 || c->p.kernel_w <= 0)
+        return sc_layer_fail(l, SC_ERR_PARSE, "kernel_size (or kernel_h/kernel_w) must be set");
+    return SC_OK;
+}
+
+/* The column buffer covers as many images as fit in WORKSPACE_LIMIT floats
+ * (the whole batch for SphereFace-sized layers at small batches); the op
+ * processes the batch in chunks of that size. */
+#define WORKSPACE_LIMIT ((size_t)64 << 20)
+
+static size_t conv_workspace(const conv_layer *c)
+{
+    size_t one = sc_conv_workspace_floats(c->in, &c->p, 1);
+    size_t chunk = one ? WORKSPACE_LIMIT / one : (size_t)c->in.n;
+    if (chunk < 1)
+        chunk = 1;
+    if (chunk > (size_t)c->in.n)
+        chunk = (size_t)c->in.n;
+    return sc_conv_workspace_floats(c->in, &c->p, (int)chunk);
+}
+
+static sc_status conv_setup(sc_layer *l, sc_net *n)
+{
+    (void)n;
+    SC_TRY(sc_layer_expect_io(l, 1, 1, 1, 1));
+    conv_layer *c = calloc(1, sizeof *c);
+    if (!c)
+        return sc_layer_fail(l, SC_ERR_NOMEM, "out of host memory");
+    l->priv = c;
+    SC_TRY(conv_read_params(l, c));
+    c->in = sc_value_shape(sc_layer_bottom(l, 0));
+    c->depthwise = c->p.group == c->in.c && c->p.num_output == c->in.c && c->in.c > 1;
+    sc_ctx *ctx = sc_layer_ctx(l);
+    if (c->depthwise)
+        SC_TRY(sc_depthwise_output_shape(ctx, l->name, c->in, &c->p, &c->out));
+    else
+        SC_TRY(sc_conv_output_shape(ctx, l->name, c->in, &c->p, &c->out));
+    sc_value_set_shape4(sc_layer_top(l, 0), c->out);
+    c->w = sc_conv_weight_shape(c->in, &c->p);
+    const sc_pt_node *cp = sc_pt_find(l->def, "convolution_param", 0);
+    int wd[4] = {c->w.n, c->w.c, c->w.h, c->w.w};
+    SC_TRY(sc_layer_add_param(l, 0, 4, wd, sc_pt_find(cp, "weight_filler", 0), "constant", 0));
+    if (c->p.bias_term)
+        SC_TRY(sc_layer_add_param(l, 1, 1, &c->p.num_output, sc_pt_find(cp, "bias_filler", 0),
+                                  "constant", 0));
+    if (!c->depthwise)
+        sc_layer_need_workspace(l, conv_workspace(c));
+    return SC_OK;
+}
+
+static cl_mem bias_data(const sc_layer *l, const conv_layer *c)
+{
+    return c->p.bias_term ? sc_layer_param(l, 1)->data : NULL;
+}
+
+static sc_status conv_forward(sc_layer *l, sc_plan *p)
+{
+    conv_layer *c = l->priv;
+    cl_mem x = sc_layer_bottom_data(l, 0), y = sc_layer_top_data(l, 0);
+    cl_mem w = sc_layer_param(l, 0)->data;
+    if (c->depthwise)
+        return sc_depthwise_forward(p, l->name, &c->p, c->in, x, c->w, w, bias_data(l, c), y);
+    return sc_conv_forward(p, l->name, &c->p, c->in, x, c->w, w, bias_data(l, c), y,
+                           sc_layer_workspace(l));
+}
+
+static sc_status conv_backward(sc_layer *l, sc_plan *p)
+{
+    conv_layer *c = l->priv;
+    float beta;
+    cl_mem dx = sc_layer_bottom_diff(l, 0, &beta);
+    cl_mem x = sc_layer_bottom_data(l, 0), dy = sc_layer_top_diff(l, 0);
+    sc_param *w = sc_layer_param(l, 0);
+    cl_mem db = c->p.bias_term ? sc_layer_param(l, 1)->diff : NULL;
+    if (c->depthwise)
+        return sc_depthwise_backward(p, l->name, &c->p, c->in, x, c->w, w->data, dy, dx, beta,
+                                     w->diff, db);
+    return sc_conv_backward(p, l->name, &c->p, c->in, x, c->w, w->data, dy, dx, beta, w->diff, db,
+                            sc_layer_workspace(l));
+}
+
+static double conv_flops(const sc_layer *l)
+{
+    const conv_layer *c = l->priv;
+    return 2.0 * sc_shape_count(c->out) * ((double)c->w.c * c->w.h * c->w.w) +
+           (c->p.bias_term ? (double)sc_shape_count(c->out) : 0.0);
+}
+
+static void conv_destroy(sc_layer *l) { free(l->priv); }
+
+const sc_layer_kind sc_layer_convolution = {
+    .type = "Convolution", .setup = conv_setup, .forward = conv_forward,
+    .backward = conv_backward, .destroy = conv_destroy, .flops = conv_flops,
+};
+
+const sc_layer_kind sc_layer_depthwise_convolution = {
+    .type = "DepthwiseConvolution", .setup = conv_setup, .forward = conv_forward,
+    .backward = conv_backward, .destroy = conv_destroy, .flops = conv_flops,
+};

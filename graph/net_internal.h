@@ -1,0 +1,181 @@
+/* Net internals shared by the builder, the planner and the layer kinds.
+ *
+ * Vocabulary:
+ *  - value: one version of a named blob (an in-place layer makes a new value
+ *    with the same name); has a shape and data/diff storages.
+ *  - storage: a logical buffer with a liveness interval over the steps
+ *    (forward steps 0..L-1, then backward steps L..2L-1 in reverse layer
+ *    order). The planner maps storages onto shared device buffers.
+ *  - param: a learnable blob with data, diff and momentum history. */
+#ifndef SC_NET_INTERNAL_H
+#define SC_NET_INTERNAL_H
+
+#include "sc_graph.h"
+
+typedef struct sc_layer sc_layer;
+
+/* A layer type, defined once in its graph/layer_*.c file. */
+typedef struct sc_layer_kind {
+    const char *type;
+    /* Reads the layer's parameters, checks and infers shapes: sets the shape
+     * of every top value and declares params and extra buffers. */
+    sc_status (*setup)(sc_layer *l, sc_net *n);
+    /* Append the layer's launches to the plan. */
+    sc_status (*forward)(sc_layer *l, sc_plan *p);
+    sc_status (*backward)(sc_layer *l, sc_plan *p); /* NULL: no backward */
+    void (*destroy)(sc_layer *l);                    /* frees l->priv; may be NULL */
+    int in_place;        /* may run with top == bottom storage */
+    double (*flops)(const sc_layer *l);              /* forward FLOPs; may be NULL */
+    /* Layer state that snapshots must keep (A-Softmax: iteration, lambda). */
+    sc_status (*state_get)(sc_layer *l, long long *iteration, float *lambda);
+    sc_status (*state_set)(sc_layer *l, long long iteration);
+} sc_layer_kind;
+
+const sc_layer_kind *sc_layer_kind_find(const char *type);
+/* "Convolution, InnerProduct, ..." for error messages. */
+const char *sc_layer_kind_names(void);
+
+typedef struct sc_storage {
+    size_t floats;
+    int first, last;  /* liveness (step indices); first > last: never used */
+    int persistent;   /* lives for the whole net (outputs, state) */
+    int buffer;       /* index into net->buffers after planning */
+    int written_in_backward; /* recording: has a backward step written it yet */
+} sc_storage;
+
+typedef struct sc_value {
+    char *name;
+    int ndim;
+    int dims[4];
+    int data;      /* storage index */
+    int diff;      /* storage index, -1: no gradient */
+    int producer;  /* layer index, -1: none */
+    int needs_diff;
+    int n_consumers;
+} sc_value;
+
+typedef struct sc_param {
+    char *name; /* "<layer>.<index>" */
+    int layer;
+    int index;
+    int ndim;
+    int dims[4];
+    size_t count;
+    float lr_mult, decay_mult;
+    const sc_pt_node *filler; /* FillerParameter, may be NULL */
+    const char *default_filler; /* when filler is NULL: "constant", "xavier", ... */
+    float default_value;        /* constant filler value */
+    cl_mem data, diff, history;
+} sc_param;
+
+/* An extra per-layer buffer: saved state between forward and backward (live
+ * from the layer's forward to its backward) or persistent state. */
+typedef struct sc_extra {
+    int storage;
+} sc_extra;
+
+struct sc_layer {
+    char *name;
+    char *type;
+    const sc_layer_kind *kind;
+    const sc_pt_node *def; /* LayerParameter node */
+    int index;
+    int *bottoms, n_bottoms; /* value indices */
+    int *tops, n_tops;
+    int *params, n_params;   /* param indices */
+    int *extras, n_extras;   /* storage indices */
+    float *loss_weight;      /* per top */
+    int in_place;            /* top 0 shares bottom 0's storage */
+    int runs_backward;
+    int *bottom_needs_diff;  /* per bottom */
+    void *priv;
+    sc_net *net;
+};
+
+typedef struct sc_buffer_slot {
+    size_t floats;
+    cl_mem mem;
+} sc_buffer_slot;
+
+struct sc_net {
+    sc_ctx *ctx;
+    sc_net_options opts;
+    char *name;
+    char *label;          /* file name for messages */
+    char *base_dir;
+    sc_pt_node *root;
+    sc_pt_node *owned_root;
+
+    sc_layer *layers;
+    int n_layers, cap_layers;
+    sc_value *values;
+    int n_values, cap_values;
+    sc_param *params;
+    int n_params, cap_params;
+    sc_storage *storages;
+    int n_storages, cap_storages;
+    sc_buffer_slot *buffers;
+    int n_buffers, cap_buffers;
+    size_t workspace_floats;
+    cl_mem workspace;
+    int batch;
+
+    sc_plan *forward, *backward, *clear_diffs;
+};
+
+/* ---- helpers for layer kinds (net_build.c) */
+sc_ctx *sc_layer_ctx(const sc_layer *l);
+/* Fails with "<file>:<line>: layer '<name>' (<type>): <message>". */
+sc_status sc_layer_fail(const sc_layer *l, sc_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+sc_status sc_layer_expect_io(const sc_layer *l, int min_bottoms, int max_bottoms, int min_tops,
+                             int max_tops);
+
+sc_value *sc_layer_bottom(const sc_layer *l, int i);
+sc_value *sc_layer_top(const sc_layer *l, int i);
+sc_shape sc_value_shape(const sc_value *v); /* 4-D view: trailing dims 1 */
+size_t sc_value_count(const sc_value *v);
+void sc_value_set_shape(sc_value *v, int ndim, const int *dims);
+void sc_value_set_shape4(sc_value *v, sc_shape s);
+char *sc_value_shape_str(const sc_value *v, char *buf, size_t cap);
+
+/* Declares learnable blob number `index` of the layer (in Caffe's blob order).
+ * lr/decay multipliers come from the layer's `param {}` blocks; `filler` is the
+ * FillerParameter node (may be NULL: default_filler is used). */
+sc_status sc_layer_add_param(sc_layer *l, int index, int ndim, const int *dims,
+                             const sc_pt_node *filler, const char *default_filler,
+                             float default_value);
+sc_param *sc_layer_param(const sc_layer *l, int i);
+/* Requests an extra buffer; returns its index among the layer's extras. */
+sc_status sc_layer_add_extra(sc_layer *l, size_t floats, int persistent, int *index);
+cl_mem sc_layer_extra(const sc_layer *l, int i);
+/* Asks for shared scratch space of at least `floats`. */
+void sc_layer_need_workspace(sc_layer *l, size_t floats);
+cl_mem sc_layer_workspace(const sc_layer *l);
+size_t sc_layer_workspace_floats(const sc_layer *l);
+
+cl_mem sc_layer_bottom_data(const sc_layer *l, int i);
+cl_mem sc_layer_top_data(const sc_layer *l, int i);
+cl_mem sc_layer_top_diff(const sc_layer *l, int i);
+/* Bottom gradient buffer (NULL when not needed) and the beta to write it
+ * with (0 overwrite, 1 accumulate); marks the storage written. */
+cl_mem sc_layer_bottom_diff(sc_layer *l, int i, float *beta);
+
+/* Parameter getters that fill `err` of the context with file:line:col. */
+sc_status sc_layer_param_msg(const sc_layer *l, const char *field, const sc_pt_node **out);
+sc_status sc_layer_get_int(const sc_layer *l, const sc_pt_node *msg, const char *field,
+                           long long def, long long *out);
+sc_status sc_layer_get_float(const sc_layer *l, const sc_pt_node *msg, const char *field,
+                             double def, double *out);
+sc_status sc_layer_get_bool(const sc_layer *l, const sc_pt_node *msg, const char *field, int def,
+                            int *out);
+/* An enum field given as a name or a number; names[i] is the name of value i. */
+sc_status sc_layer_get_enum(const sc_layer *l, const sc_pt_node *msg, const char *field,
+                            const char *const *names, int n_names, int def, int *out);
+
+/* ---- builder / planner entry points */
+sc_status sc_net_plan(sc_net *net); /* net_plan.c: storages -> buffers, record plans */
+sc_status sc_net_init_params(sc_net *net); /* net_params.c: allocate + fill */
+sc_status sc_filler_fill(sc_ctx *ctx, const sc_param *p, uint64_t seed, float *host);
+
+#endif

@@ -1,0 +1,297 @@
+/* Parameter blobs: allocation, Caffe fillers, and caffemodel load/save. */
+#include "net_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ RNG */
+
+/* xoshiro256** seeded per parameter from (seed, name), so one blob's values
+ * do not depend on how many blobs were filled before it. */
+typedef struct filler_rng {
+    uint64_t s[4];
+} filler_rng;
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t rng_next(filler_rng *r)
+{
+    uint64_t result = rotl(r->s[1] * 5, 7) * 9, t = r->s[1] << 17;
+    r->s[2] ^= r->s[0];
+    r->s[3] ^= r->s[1];
+    r->s[1] ^= r->s[2];
+    r->s[0] ^= r->s[3];
+    r->s[2] ^= t;
+    r->s[3] = rotl(r->s[3], 45);
+    return result;
+}
+
+static void rng_seed(filler_rng *r, uint64_t seed, const char *name)
+{
+    uint64_t z = sc_hash64(name, strlen(name), seed);
+    for (int i = 0; i < 4; i++) { /* splitmix64 expansion */
+        z += 0x9E3779B97F4A7C15ULL;
+        uint64_t x = z;
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+        r->s[i] = x ^ (x >> 31);
+    }
+}
+
+static double rng_uniform(filler_rng *r) /* [0, 1) */
+{
+    return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static double rng_gauss(filler_rng *r)
+{
+    double u1 = 1.0 - rng_uniform(r), u2 = rng_uniform(r);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* --------------------------------------------------------------- fillers */
+
+/* Caffe's fan-in/out for xavier and msra: count/num and count/channels. */
+static double filler_n(const sc_param *p, const char *norm)
+{
+    double fan_in = (double)p->count / (p->dims[0] ? p->dims[0] : 1);
+    double fan_out = p->ndim > 1 ? (double)p->count / (p->dims[1] ? p->dims[1] : 1) : fan_in;
+    if (!strcmp(norm, "FAN_OUT") || !strcmp(norm, "1"))
+        return fan_out;
+    if (!strcmp(norm, "AVERAGE") || !strcmp(norm, "2"))
+        return (fan_in + fan_out) / 2.0;
+    return fan_in;
+}
+
+static double get_f(const sc_pt_node *f, const char *field, double def)
+{
+    double v = def;
+    if (f)
+        sc_pt_get_float(f, field, def, &v, NULL);
+    return v;
+}
+
+sc_status sc_filler_fill(sc_ctx *ctx, const sc_param *p, uint64_t seed, float *host)
+{
+    const char *type = p->default_filler;
+    const char *norm = "FAN_IN";
+    if (p->filler) {
+        sc_pt_get_string(p->filler, "type", "constant", &type, NULL);
+        const sc_pt_node *vn = sc_pt_find(p->filler, "variance_norm", 0);
+        if (vn && vn->text)
+            norm = vn->text;
+    }
+    filler_rng r;
+    rng_seed(&r, seed, p->name);
+    if (!strcmp(type, "constant")) {
+        double v = get_f(p->filler, "value", p->filler ? 0.0 : p->default_value);
+        for (size_t i = 0; i < p->count; i++)
+            host[i] = (float)v;
+    } else if (!strcmp(type, "gaussian")) {
+        double mean = get_f(p->filler, "mean", 0.0), std = get_f(p->filler, "std", 1.0);
+        for (size_t i = 0; i < p->count; i++)
+            host[i] = (float)(mean + std * rng_gauss(&r));
+    } else if (!strcmp(type, "uniform")) {
+        double lo = get_f(p->filler, "min", 0.0), hi = get_f(p->filler, "max", 1.0);
+        for (size_t i = 0; i < p->count; i++)
+            host[i] = (float)(lo + (hi - lo) * rng_uniform(&r));
+    } else if (!strcmp(type, "xavier")) {
+        double scale = sqrt(3.0 / filler_n(p, norm));
+        for (size_t i = 0; i < p->count; i++)
+            host[i] = (float)(scale * (2.0 * rng_uniform(&r) - 1.0));
+    } else if (!strcmp(type, "msra")) {
+        double std = sqrt(2.0 / filler_n(p, norm));
+        for (size_t i = 0; i < p->count; i++)
+            host[i] = (float)(std * rng_gauss(&r));
+    } else {
+        const sc_pt_node *at = p->filler ? p->filler : NULL;
+        return sc_fail(sc_ctx_error(ctx), SC_ERR_UNSUPPORTED,
+                       "%s:%d: parameter %s: filler type '%s' is not supported (constant, "
+                       "gaussian, uniform, xavier, msra)",
+                       at ? at->file : "?", at ? at->line : 0, p->name, type);
+    }
+    return SC_OK;
+}
+
+/* ------------------------------------------------------------ allocation */
+
+static sc_status alloc_param(sc_net *net, sc_param *p, float *host)
+{
+    sc_ctx *ctx = net->ctx;
+    size_t bytes = p->count * sizeof(float);
+    SC_TRY(sc_buffer_alloc(ctx, bytes, &p->data));
+    SC_TRY(sc_filler_fill(ctx, p, net->opts.seed, host));
+    SC_TRY(sc_buffer_write(ctx, p->data, 0, bytes, host));
+    if (net->opts.phase != SC_PHASE_TRAIN)
+        return SC_OK;
+    SC_TRY(sc_buffer_alloc(ctx, bytes, &p->diff));
+    SC_TRY(sc_buffer_fill(ctx, p->diff, 0.0f, 0, p->count));
+    SC_TRY(sc_buffer_alloc(ctx, bytes, &p->history));
+    SC_TRY(sc_buffer_fill(ctx, p->history, 0.0f, 0, p->count));
+    return SC_OK;
+}
+
+sc_status sc_net_init_params(sc_net *net)
+{
+    size_t max = 1;
+    for (int i = 0; i < net->n_params; i++)
+        if (net->params[i].count > max)
+            max = net->params[i].count;
+    float *host = malloc(max * sizeof *host);
+    if (!host)
+        return sc_fail(sc_ctx_error(net->ctx), SC_ERR_NOMEM, "out of host memory");
+    sc_status st = SC_OK;
+    for (int i = 0; i < net->n_params && st == SC_OK; i++)
+        st = alloc_param(net, &net->params[i], host);
+    free(host);
+    return st;
+}
+
+/* -------------------------------------------------------- caffemodel I/O */
+
+/* Shapes match when equal after dropping leading 1s: Caffe accepts legacy
+ * 4-D (num, channels, height, width) blobs for 2-D parameters this way. */
+static int shape_matches(const sc_param *p, const sc_cm_blob *b)
+{
+    int i = 0, j = 0;
+    while (i < p->ndim - 1 && p->dims[i] == 1)
+        i++;
+    while (j < b->ndim - 1 && b->dims[j] == 1)
+        j++;
+    if (p->ndim - i != b->ndim - j)
+        return 0;
+    for (; i < p->ndim; i++, j++)
+        if ((long long)p->dims[i] != b->dims[j])
+            return 0;
+    return 1;
+}
+
+static void shape_text(const sc_cm_blob *b, char *buf, size_t cap)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < b->ndim && off < cap; i++)
+        off += (size_t)snprintf(buf + off, cap - off, i ? "x%lld" : "%lld", b->dims[i]);
+}
+
+static void param_text(const sc_param *p, char *buf, size_t cap)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < p->ndim && off < cap; i++)
+        off += (size_t)snprintf(buf + off, cap - off, i ? "x%d" : "%d", p->dims[i]);
+}
+
+static void note_missing(char *missing, size_t cap, const char *name)
+{
+    if (!missing || cap == 0)
+        return;
+    size_t len = strlen(missing);
+    snprintf(missing + len, cap - len, "%s%s", len ? ", " : "", name);
+}
+
+static sc_status load_layer(sc_net *net, const sc_layer *l, const sc_cm_layer *src)
+{
+    if (src->n_blobs != (size_t)l->n_params)
+        return sc_layer_fail(l, SC_ERR_SHAPE, "the weights file has %zu blobs for it, expected %d",
+                             src->n_blobs, l->n_params);
+    for (int i = 0; i < l->n_params; i++) {
+        const sc_param *p = sc_layer_param(l, i);
+        const sc_cm_blob *b = &src->blobs[i];
+        if (!shape_matches(p, b) || b->count != p->count) {
+            char want[96], got[96];
+            param_text(p, want, sizeof want);
+            shape_text(b, got, sizeof got);
+            return sc_layer_fail(l, SC_ERR_SHAPE, "blob %d is %s in the weights file, the net "
+                                 "needs %s", i, got, want);
+        }
+        if (p->data) /* shapes-only nets just check */
+            SC_TRY(sc_buffer_write(net->ctx, p->data, 0, p->count * sizeof(float), b->data));
+    }
+    return SC_OK;
+}
+
+sc_status sc_net_load_weights_model(sc_net *net, const sc_caffemodel *model, char *missing,
+                                    size_t missing_cap)
+{
+    if (missing && missing_cap)
+        missing[0] = '\0';
+    for (int i = 0; i < net->n_layers; i++) {
+        const sc_layer *l = &net->layers[i];
+        if (l->n_params == 0)
+            continue;
+        const sc_cm_layer *src = sc_caffemodel_find(model, l->name);
+        if (!src) {
+            note_missing(missing, missing_cap, l->name);
+            continue;
+        }
+        SC_TRY(load_layer(net, l, src));
+    }
+    return SC_OK;
+}
+
+sc_status sc_net_load_weights(sc_net *net, const char *caffemodel, char *missing,
+                              size_t missing_cap)
+{
+    sc_caffemodel *model = NULL;
+    SC_TRY(sc_caffemodel_read_file(caffemodel, &model, sc_ctx_error(net->ctx)));
+    sc_status st = sc_net_load_weights_model(net, model, missing, missing_cap);
+    if (st != SC_OK)
+        sc_error_prefix(sc_ctx_error(net->ctx), "%s: ", caffemodel);
+    sc_caffemodel_free(model);
+    return st;
+}
+
+static void free_model_layers(sc_cm_layer *layers, int n)
+{
+    for (int i = 0; i < n; i++) {
+        for (size_t b = 0; b < layers[i].n_blobs; b++)
+            free(layers[i].blobs[b].data);
+        free(layers[i].blobs);
+    }
+    free(layers);
+}
+
+static sc_status fill_model_layer(sc_net *net, const sc_layer *l, sc_cm_layer *dst)
+{
+    dst->name = l->name;
+    dst->type = l->type;
+    dst->blobs = calloc((size_t)l->n_params + 1, sizeof *dst->blobs);
+    if (!dst->blobs)
+        return sc_fail(sc_ctx_error(net->ctx), SC_ERR_NOMEM, "out of host memory");
+    dst->n_blobs = (size_t)l->n_params;
+    for (int i = 0; i < l->n_params; i++) {
+        const sc_param *p = sc_layer_param(l, i);
+        sc_cm_blob *b = &dst->blobs[i];
+        b->ndim = p->ndim;
+        for (int d = 0; d < p->ndim; d++)
+            b->dims[d] = p->dims[d];
+        b->count = p->count;
+        b->data = malloc(p->count * sizeof(float));
+        if (!b->data)
+            return sc_fail(sc_ctx_error(net->ctx), SC_ERR_NOMEM, "out of host memory");
+        SC_TRY(sc_buffer_read(net->ctx, p->data, 0, p->count * sizeof(float), b->data));
+    }
+    return SC_OK;
+}
+
+sc_status sc_net_save_weights(sc_net *net, const char *caffemodel)
+{
+    sc_cm_layer *layers = calloc((size_t)net->n_layers + 1, sizeof *layers);
+    if (!layers)
+        return sc_fail(sc_ctx_error(net->ctx), SC_ERR_NOMEM, "out of host memory");
+    int n = 0;
+    sc_status st = SC_OK;
+    for (int i = 0; i < net->n_layers && st == SC_OK; i++)
+        if (net->layers[i].n_params > 0)
+            st = fill_model_layer(net, &net->layers[i], &layers[n++]);
+    if (st == SC_OK) {
+        sc_caffemodel model = {.name = net->name, .format_version = 2, .n_layers = (size_t)n,
+                               .layers = layers};
+        st = sc_caffemodel_write_file(caffemodel, &model, sc_ctx_error(net->ctx));
+    }
+    free_model_layers(layers, n);
+    return st;
+}

@@ -1,0 +1,69 @@
+/* SGD solver with Caffe's semantics: solver prototxt, learning-rate policies,
+ * momentum, weight decay, lr_mult/decay_mult, iter_size; and the solver state
+ * that snapshots save so that a resumed run continues exactly. */
+#ifndef SC_SOLVER_H
+#define SC_SOLVER_H
+
+#include "atomic_file.h"
+#include "sc_graph.h"
+
+#define SC_SOLVER_MAX_STEPS 32
+
+typedef struct sc_solver_params {
+    char net[4096];          /* net prototxt, resolved to an existing path when possible */
+    double base_lr;
+    char lr_policy[16];      /* fixed, step, multistep, inv, poly, exp, sigmoid */
+    double gamma, power;
+    int stepsize;
+    int stepvalue[SC_SOLVER_MAX_STEPS];
+    int n_stepvalue;
+    double momentum, weight_decay;
+    int max_iter, display, snapshot, iter_size, average_loss;
+    char snapshot_prefix[4096];
+    long long random_seed;   /* -1: not set */
+    int regularization_l1;
+} sc_solver_params;
+
+/* Parses a solver prototxt. A relative `net:` is looked up relative to the
+ * current directory (as Caffe does), then relative to the solver's folder. */
+sc_status sc_solver_params_load(const char *path, sc_solver_params *out, sc_error *err);
+
+/* Caffe's learning rate at iteration iter. */
+double sc_solver_lr(const sc_solver_params *p, int iter);
+
+typedef struct sc_solver sc_solver;
+
+/* Host callback that writes one mini-batch into the net's input blobs. */
+typedef sc_status (*sc_feed_fn)(void *user, sc_net *net);
+
+/* Builds the TRAIN net and the update plan. net_opts->phase is forced to TRAIN. */
+sc_status sc_solver_create(sc_ctx *ctx, const sc_solver_params *p, const sc_net_options *net_opts,
+                           sc_solver **out);
+void sc_solver_destroy(sc_solver *s);
+sc_net *sc_solver_net(sc_solver *s);
+int sc_solver_iter(const sc_solver *s);
+
+/* One iteration: iter_size x (feed, forward, backward), then the update. The
+ * loss of each pass is read only when want_loss is set (a host sync). */
+typedef struct sc_step_result {
+    double loss;     /* mean over iter_size passes of the weighted loss tops */
+    double accuracy; /* mean of Accuracy tops, -1 when the net has none */
+    double lambda;   /* A-Softmax lambda of the last forward, -1 when none */
+    double lr;
+} sc_step_result;
+sc_status sc_solver_step(sc_solver *s, sc_feed_fn feed, void *user, int want_loss,
+                         sc_step_result *res);
+/* The two halves of a step, for callers that inspect gradients in between:
+ * iter_size x (feed, forward, backward), then the SGD update and iter += 1. */
+sc_status sc_solver_forward_backward(sc_solver *s, sc_feed_fn feed, void *user, int want_loss,
+                                     sc_step_result *res);
+sc_status sc_solver_apply_update(sc_solver *s);
+
+/* Solver state file (.solverstate): iteration, momentum history, A-Softmax
+ * iterations, plus an opaque block for the caller (data order, RNG). Written
+ * atomically with a CRC32; a damaged file is rejected. */
+sc_status sc_solver_save_state(sc_solver *s, const char *path, const void *user, size_t user_size);
+/* Restores a state; *user receives a malloc'd copy of the caller's block. */
+sc_status sc_solver_load_state(sc_solver *s, const char *path, void **user, size_t *user_size);
+
+#endif
