@@ -4,6 +4,7 @@
 #include "net_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct conv_layer {
     sc_conv_params p;
@@ -69,13 +70,15 @@ static sc_status conv_read_params(sc_layer *l, conv_layer *c)
 
 static size_t conv_workspace(const conv_layer *c)
 {
-    size_t one = sc_conv_workspace_floats(c->in, &c->p, 1);
-    size_t chunk = one ? WORKSPACE_LIMIT / one : (size_t)c->in.n;
-    if (chunk < 1)
-        chunk = 1;
-    if (chunk > (size_t)c->in.n)
-        chunk = (size_t)c->in.n;
-    return sc_conv_workspace_floats(c->in, &c->p, (int)chunk);
+    int chunk = c->in.n;
+    size_t ws = sc_conv_workspace_floats(c->in, &c->p, chunk);
+    while (chunk > 1 && ws > WORKSPACE_LIMIT) {
+        chunk = (int)((double)chunk * WORKSPACE_LIMIT / (double)ws);
+        if (chunk < 1)
+            chunk = 1;
+        ws = sc_conv_workspace_floats(c->in, &c->p, chunk);
+    }
+    return ws;
 }
 
 static sc_status conv_setup(sc_layer *l, sc_net *n)
@@ -88,6 +91,9 @@ static sc_status conv_setup(sc_layer *l, sc_net *n)
     l->priv = c;
     SC_TRY(conv_read_params(l, c));
     c->in = sc_value_shape(sc_layer_bottom(l, 0));
+    /* the MobileNet fork's type means one filter per channel, group or not */
+    if (!strcmp(l->type, "DepthwiseConvolution") && c->p.num_output == c->in.c)
+        c->p.group = c->in.c;
     c->depthwise = c->p.group == c->in.c && c->p.num_output == c->in.c && c->in.c > 1;
     sc_ctx *ctx = sc_layer_ctx(l);
     if (c->depthwise)

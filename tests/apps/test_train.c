@@ -1,0 +1,348 @@
+/* sphere-train end to end on real LFW crops with a small net:
+ *  - 20 iterations straight == 10, stop, --snapshot resume, 10 more: the same
+ *    losses and bit-identical final weights;
+ *  - SIGTERM in the middle leaves a snapshot that resumes;
+ *  - a list with a truncated JPEG, a zero-byte file, a text file named .jpg
+ *    and a missing path trains, reporting the 4 bad entries by path;
+ *  - an all-bad list is an error before training starts. */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sc_test.h"
+
+#define LFW "data/lfw/reference-aligned-112x96"
+
+/* 6 people x 4 images (the first 4 files of their folders), labels 0..5 */
+static const char *k_people[] = {"Alejandro_Toledo", "Alvaro_Uribe", "Amelie_Mauresmo",
+                                 "Andre_Agassi", "Ari_Fleischer", "Arnold_Schwarzenegger"};
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The good part of every list: 4 images of each person, 24 lines. */
+static void write_good_entries(FILE *f)
+{
+    for (int p = 0; p < 6; p++) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/%s", sc_test_shared(LFW), k_people[p]);
+        DIR *d = opendir(dir);
+        assert_non_null(d);
+        char *names[64];
+        int n = 0;
+        struct dirent *e;
+        while ((e = readdir(d)) && n < 64)
+            if (strstr(e->d_name, ".jpg"))
+                names[n++] = strdup(e->d_name);
+        closedir(d);
+        qsort(names, (size_t)n, sizeof *names, cmp_str);
+        assert_true(n >= 4);
+        for (int i = 0; i < n; i++) {
+            if (i < 4)
+                fprintf(f, "%s/%s %d\n", dir, names[i], p);
+            free(names[i]);
+        }
+    }
+}
+
+static void write_net(const char *net, const char *list)
+{
+    char text[8192];
+    snprintf(text, sizeof text,
+             "name: \"train-test\"\n"
+             "layer { name: \"data\" type: \"ImageData\" top: \"data\" top: \"label\"\n"
+             "  transform_param { mean_value: 127.5 mean_value: 127.5 mean_value: 127.5\n"
+             "                    scale: 0.0078125 mirror: true }\n"
+             "  image_data_param { source: \"%s\" batch_size: 8 shuffle: true } }\n"
+             "layer { name: \"conv1\" type: \"Convolution\" bottom: \"data\" top: \"conv1\"\n"
+             "  convolution_param { num_output: 8 kernel_size: 3 stride: 2 pad: 1\n"
+             "    weight_filler { type: \"xavier\" } } }\n"
+             "layer { name: \"relu1\" type: \"PReLU\" bottom: \"conv1\" top: \"conv1\" }\n"
+             "layer { name: \"conv2\" type: \"Convolution\" bottom: \"conv1\" top: \"conv2\"\n"
+             "  convolution_param { num_output: 16 kernel_size: 3 stride: 4 pad: 1\n"
+             "    weight_filler { type: \"xavier\" } } }\n"
+             "layer { name: \"relu2\" type: \"PReLU\" bottom: \"conv2\" top: \"conv2\" }\n"
+             "layer { name: \"fc5\" type: \"InnerProduct\" bottom: \"conv2\" top: \"fc5\"\n"
+             "  inner_product_param { num_output: 32 weight_filler { type: \"xavier\" } } }\n"
+             "layer { name: \"fc6\" type: \"MarginInnerProduct\" bottom: \"fc5\" bottom: \"label\"\n"
+             "  top: \"fc6\" top: \"lambda\" margin_inner_product_param { num_output: 6\n"
+             "  type: QUADRUPLE base: 1000 gamma: 0.12 power: 1 lambda_min: 5\n"
+             "  weight_filler { type: \"xavier\" } } }\n"
+             "layer { name: \"loss\" type: \"SoftmaxWithLoss\" bottom: \"fc6\" bottom: \"label\"\n"
+             "  top: \"loss\" }\n",
+             list);
+    write_text(net, text);
+}
+
+static void write_solver(const char *solver, const char *net, const char *prefix, int snapshot)
+{
+    char text[8192];
+    snprintf(text, sizeof text,
+             "net: \"%s\"\nbase_lr: 0.01\nlr_policy: \"fixed\"\nmomentum: 0.9\n"
+             "weight_decay: 0.0005\nmax_iter: 20\ndisplay: 1\nsnapshot: %d\n"
+             "snapshot_prefix: \"%s\"\n",
+             net, snapshot, prefix);
+    write_text(solver, text);
+}
+
+/* Runs sphere-train with args; returns its exit status, output in *out (malloc'd). */
+static int run_train(const char *args, char **out)
+{
+    char cmd[8192], log[1024];
+    snprintf(log, sizeof log, "%s", sc_test_tmp("train_run.log"));
+    snprintf(cmd, sizeof cmd, "'%s/sphere-train' --device cpu %s >'%s' 2>&1",
+             getenv("SPHERECL_APPS_DIR"), args, log);
+    int rc = system(cmd);
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *out = calloc((size_t)n + 1, 1);
+    assert_int_equal(fread(*out, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* The "loss = X" text of the display line of iteration iter. */
+static void loss_of(const char *log, int iter, char *dst, size_t cap)
+{
+    char key[64];
+    snprintf(key, sizeof key, "Iteration %d (", iter);
+    const char *p = strstr(log, key);
+    if (!p)
+        fail_msg("no display line for iteration %d in:\n%s", iter, log);
+    p = strstr(p, "loss = ");
+    assert_non_null(p);
+    size_t n = strcspn(p, ",\n");
+    snprintf(dst, cap, "%.*s", (int)n, p);
+}
+
+static void read_all(const char *path, unsigned char **data, long *size)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *data = malloc((size_t)*size);
+    assert_int_equal(fread(*data, 1, (size_t)*size, f), (size_t)*size);
+    fclose(f);
+}
+
+static void setup_data(char *net, size_t cap)
+{
+    char list[1024];
+    snprintf(list, sizeof list, "%s", sc_test_tmp("train_good.txt"));
+    FILE *f = fopen(list, "w");
+    assert_non_null(f);
+    write_good_entries(f);
+    fclose(f);
+    snprintf(net, cap, "%s", sc_test_tmp("train_net.prototxt"));
+    write_net(net, list);
+}
+
+static void test_resume_is_exact(void **state)
+{
+    (void)state;
+    char net[1024], s_a[1024], s_b[1024], pa[1024], pb[1024], args[4096];
+    setup_data(net, sizeof net);
+    snprintf(s_a, sizeof s_a, "%s", sc_test_tmp("solver_a.prototxt"));
+    snprintf(s_b, sizeof s_b, "%s", sc_test_tmp("solver_b.prototxt"));
+    snprintf(pa, sizeof pa, "%s", sc_test_tmp("snap_a/run"));
+    snprintf(pb, sizeof pb, "%s", sc_test_tmp("snap_b/run"));
+    write_solver(s_a, net, pa, 0);
+    write_solver(s_b, net, pb, 0);
+    char *straight, *first, *second;
+    snprintf(args, sizeof args, "--solver '%s' --seed 7", s_a);
+    assert_int_equal(run_train(args, &straight), 0);
+    snprintf(args, sizeof args, "--solver '%s' --seed 7 --max-iter 10", s_b);
+    assert_int_equal(run_train(args, &first), 0);
+    snprintf(args, sizeof args, "--solver '%s' --seed 7 --snapshot '%s_iter_10.solverstate'", s_b,
+             pb);
+    assert_int_equal(run_train(args, &second), 0);
+    assert_non_null(strstr(second, "Resumed from"));
+    for (int it = 1; it <= 20; it++) {
+        char a[64], b[64];
+        loss_of(straight, it, a, sizeof a);
+        loss_of(it <= 10 ? first : second, it, b, sizeof b);
+        printf("iteration %2d: straight %-22s resumed %s\n", it, a, b);
+        assert_string_equal(a, b);
+    }
+    char ma[1200], mb[1200];
+    snprintf(ma, sizeof ma, "%s_iter_20.caffemodel", pa);
+    snprintf(mb, sizeof mb, "%s_iter_20.caffemodel", pb);
+    unsigned char *da, *db;
+    long na, nb;
+    read_all(ma, &da, &na);
+    read_all(mb, &db, &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(da, db, (size_t)na); /* bit-identical weights */
+    free(da);
+    free(db);
+    free(straight);
+    free(first);
+    free(second);
+}
+
+/* Starts sphere-train, waits for iteration 5 in its output, sends SIGTERM. */
+static int train_and_terminate(const char *solver, char *log, size_t cap)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        char exe[4096];
+        snprintf(exe, sizeof exe, "%s/sphere-train", getenv("SPHERECL_APPS_DIR"));
+        execl(exe, exe, "--device", "cpu", "--solver", solver, "--max-iter", "100000", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t n = 0;
+    int sent = 0;
+    for (;;) {
+        ssize_t r = read(fds[0], log + n, cap - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        log[n] = '\0';
+        if (!sent && strstr(log, "Iteration 5 (")) {
+            kill(pid, SIGTERM);
+            sent = 1;
+        }
+    }
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_sigterm_snapshot_resumes(void **state)
+{
+    (void)state;
+    char net[1024], solver[1024], prefix[1024], args[4096];
+    setup_data(net, sizeof net);
+    snprintf(solver, sizeof solver, "%s", sc_test_tmp("solver_sig.prototxt"));
+    snprintf(prefix, sizeof prefix, "%s", sc_test_tmp("snap_sig/run"));
+    write_solver(solver, net, prefix, 0);
+    static char log[1 << 16];
+    int rc = train_and_terminate(solver, log, sizeof log);
+    printf("%s", log);
+    assert_int_equal(rc, 128 + SIGTERM);
+    const char *snap = strstr(log, "Snapshotting to ");
+    assert_non_null(snap);
+    const char *state_file = strstr(snap, " and ");
+    assert_non_null(state_file);
+    char path[2048];
+    snprintf(path, sizeof path, "%.*s", (int)strcspn(state_file + 5, "\n"), state_file + 5);
+    int iter = 0;
+    const char *it = strstr(path, "_iter_");
+    assert_non_null(it);
+    iter = atoi(it + 6);
+    assert_true(iter >= 5);
+    char *out;
+    snprintf(args, sizeof args, "--solver '%s' --snapshot '%s' --max-iter %d", solver, path,
+             iter + 3);
+    assert_int_equal(run_train(args, &out), 0);
+    assert_non_null(strstr(out, "Resumed from"));
+    char key[64];
+    snprintf(key, sizeof key, "Iteration %d (", iter + 3);
+    assert_non_null(strstr(out, key));
+    free(out);
+}
+
+static void write_bad_files(char paths[4][1024])
+{
+    snprintf(paths[0], 1024, "%s", sc_test_tmp("bad_truncated.jpg"));
+    snprintf(paths[1], 1024, "%s", sc_test_tmp("bad_empty.jpg"));
+    snprintf(paths[2], 1024, "%s", sc_test_tmp("bad_text.jpg"));
+    snprintf(paths[3], 1024, "%s", sc_test_tmp("bad_missing_does_not_exist.jpg"));
+    unsigned char *jpg;
+    long n;
+    read_all(sc_test_shared(LFW "/Abel_Pacheco/Abel_Pacheco_0001.jpg"), &jpg, &n);
+    FILE *f = fopen(paths[0], "wb");
+    assert_non_null(f);
+    fwrite(jpg, 1, (size_t)n / 2, f);
+    fclose(f);
+    free(jpg);
+    write_text(paths[1], "");
+    write_text(paths[2], "this is not an image\n");
+    unlink(paths[3]);
+}
+
+static void test_bad_images_are_skipped(void **state)
+{
+    (void)state;
+    char bad[4][1024], list[1024], net[1024], solver[1024], prefix[1024], args[4096];
+    write_bad_files(bad);
+    snprintf(list, sizeof list, "%s", sc_test_tmp("train_bad.txt"));
+    FILE *f = fopen(list, "w");
+    assert_non_null(f);
+    write_good_entries(f);
+    for (int i = 0; i < 4; i++)
+        fprintf(f, "%s %d\n", bad[i], i);
+    fclose(f);
+    snprintf(net, sizeof net, "%s", sc_test_tmp("train_bad_net.prototxt"));
+    write_net(net, list);
+    snprintf(solver, sizeof solver, "%s", sc_test_tmp("solver_bad.prototxt"));
+    snprintf(prefix, sizeof prefix, "%s", sc_test_tmp("snap_bad/run"));
+    write_solver(solver, net, prefix, 0);
+    char *out;
+    snprintf(args, sizeof args, "--solver '%s' --max-iter 2", solver);
+    int rc = run_train(args, &out);
+    printf("%s", out);
+    assert_int_equal(rc, 0);
+    for (int i = 0; i < 4; i++) {
+        char line[1200];
+        snprintf(line, sizeof line, "skipped bad image: %s", bad[i]);
+        assert_non_null(strstr(out, line));
+    }
+    assert_non_null(strstr(out, "4 of 28 list entries skipped"));
+    assert_non_null(strstr(out, "Iteration 2 ("));
+    free(out);
+
+    /* nothing usable: an error before training */
+    f = fopen(list, "w");
+    for (int i = 0; i < 4; i++)
+        fprintf(f, "%s 0\n", bad[i]);
+    fclose(f);
+    snprintf(args, sizeof args, "--solver '%s' --max-iter 2", solver);
+    rc = run_train(args, &out);
+    printf("%s", out);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "no usable image"));
+    assert_null(strstr(out, "Iteration 1"));
+    free(out);
+}
+
+int main(void)
+{
+    if (!getenv("SPHERECL_APPS_DIR")) {
+        fprintf(stderr, "SPHERECL_APPS_DIR is not set (run through ctest)\n");
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_resume_is_exact),
+        cmocka_unit_test(test_sigterm_snapshot_resumes),
+        cmocka_unit_test(test_bad_images_are_skipped),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
