@@ -8,17 +8,20 @@
 #include "sc_graph.h"
 
 typedef struct info_args {
-    const char *net, *weights;
+    const char *net, *weights, *device;
     sc_phase phase;
-    int json;
+    int json, memory, batch;
 } info_args;
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sphere-info NET.prototxt [--weights W.caffemodel] [--phase TRAIN|TEST] "
                "[--json]\n"
+               "                  [--batch N] [--memory [--device SEL]]\n"
                "  Prints every layer's type, top shape, parameter count and forward FLOPs\n"
-               "  (2 per multiply-add, for the net's batch size), and the totals.\n");
+               "  (2 per multiply-add, for the net's batch size), and the totals.\n"
+               "  --memory builds the net on the device and reports its memory use with and\n"
+               "  without buffer reuse.\n");
 }
 
 static int parse_args(int argc, char **argv, info_args *a)
@@ -40,6 +43,12 @@ static int parse_args(int argc, char **argv, info_args *a)
             }
         } else if (!strcmp(argv[i], "--json"))
             a->json = 1;
+        else if (!strcmp(argv[i], "--memory"))
+            a->memory = 1;
+        else if (!strcmp(argv[i], "--device") && i + 1 < argc)
+            a->device = argv[++i];
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc && atoi(argv[i + 1]) > 0)
+            a->batch = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             exit(0);
@@ -85,6 +94,20 @@ static void print_table(const sc_net *net)
     }
     printf("total: %zu layers, %zu parameters, %.3f GFLOPs per forward (batch %d)\n",
            sc_net_layer_count(net), params, flops / 1e9, sc_net_batch(net));
+}
+
+static void print_memory(const sc_net *net)
+{
+    sc_net_memory m = sc_net_memory_use(net);
+    double mib = 1048576.0;
+    printf("device memory (%s, batch %d): activations+gradients %.1f MiB with reuse, %.1f MiB "
+           "without; parameters %.1f MiB; workspace %.1f MiB; total %.1f MiB (%.1f MiB without "
+           "reuse)\n",
+           sc_net_phase(net) == SC_PHASE_TRAIN ? "TRAIN" : "TEST", sc_net_batch(net),
+           m.activations_bytes / mib, m.unshared_bytes / mib, m.params_bytes / mib,
+           m.workspace_bytes / mib,
+           (m.activations_bytes + m.params_bytes + m.workspace_bytes) / mib,
+           (m.unshared_bytes + m.params_bytes + m.workspace_bytes) / mib);
 }
 
 static void print_json_string(const char *s)
@@ -140,11 +163,11 @@ int main(int argc, char **argv)
         usage(stderr);
         return 1;
     }
-    sc_net_options opts = {.phase = a.phase, .shapes_only = 1};
+    sc_net_options opts = {.phase = a.phase, .shapes_only = !a.memory, .batch = a.batch};
     sc_net *net = NULL;
     /* a shapes-only net allocates nothing; the context carries its errors */
     sc_ctx *ctx = NULL;
-    sc_ctx_options copts = {.cache_dir = ""};
+    sc_ctx_options copts = {.selector = a.device};
     sc_error err = {0};
     if (sc_ctx_create(&copts, &ctx, &err) != SC_OK) {
         fprintf(stderr, "sphere-info: %s\n", err.msg);
@@ -165,6 +188,8 @@ int main(int argc, char **argv)
     }
     if (rc == 0)
         a.json ? print_json(net) : print_table(net);
+    if (rc == 0 && a.memory)
+        print_memory(net);
     sc_net_destroy(net);
     sc_ctx_destroy(ctx);
     return rc;

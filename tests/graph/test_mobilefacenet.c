@@ -91,6 +91,20 @@ static void test_golden_embeddings(void **state)
                rows[i].flip ? "hflip" : "orig", max_diff, max_diff / max_ref);
         assert_true(max_diff <= TOLERANCE * max_ref);
     }
+    /* the same net rebuilt for batch 1 keeps its weights and gives the same embedding */
+    sc_assert_ok(ctx, sc_net_set_batch(&net, 1));
+    assert_int_equal(sc_net_batch(net), 1);
+    sc_assert_ok(ctx, sc_net_write_blob(net, "data", in, per));
+    sc_assert_ok(ctx, sc_net_forward(net));
+    float one[DIM];
+    sc_assert_ok(ctx, sc_net_read_blob(net, "fc5", one, DIM));
+    double max_ref = 0, max_diff = 0;
+    for (int k = 0; k < DIM; k++) {
+        max_ref = fmax(max_ref, fabs(rows[0].v[k]));
+        max_diff = fmax(max_diff, fabs(one[k] - rows[0].v[k]));
+    }
+    printf("after set_batch(1): max |diff| %.3g\n", max_diff);
+    assert_true(max_diff <= TOLERANCE * max_ref);
     free(in);
     sc_net_destroy(net);
     sc_ctx_destroy(ctx);

@@ -1,0 +1,31 @@
+/* Image encoding: 8-bit grey or RGB images (sc_image) to PNG files.
+ *
+ * PNG is lossless, so a written image decodes back to exactly the pixels
+ * that were rendered, and the same pixels always give the same bytes (with
+ * the same libpng/zlib), which the synthetic data generator's determinism
+ * relies on. The file is written to "<path>.tmp" and renamed, so a reader
+ * never sees half an image. */
+#ifndef SC_IMAGE_WRITE_H
+#define SC_IMAGE_WRITE_H
+
+#include <stddef.h>
+
+#include "image.h"
+#include "sc_error.h"
+
+/* Encodes img (c = 1 or 3) as PNG into a malloc'd buffer (*data, *size).
+ * SC_ERR_ARG for an empty image or a bad channel count, SC_ERR_FORMAT when
+ * libpng refuses, SC_ERR_NOMEM. On failure *data is NULL. */
+sc_status sc_image_encode_png(const sc_image *img, unsigned char **data, size_t *size,
+                              sc_error *err);
+
+/* Writes img as a PNG file at path. SC_ERR_IO (message starts with the path)
+ * when the file cannot be created or written, plus the errors above. */
+sc_status sc_image_write_png(const char *path, const sc_image *img, sc_error *err);
+
+/* Writes size bytes to "<path>.tmp" and renames it to path, so readers see
+ * the old file or the whole new one. SC_ERR_IO naming path on failure (the
+ * temporary file is removed). */
+sc_status sc_write_file(const char *path, const void *data, size_t size, sc_error *err);
+
+#endif
