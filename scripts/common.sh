@@ -29,7 +29,7 @@ ensure_packages() {
 # configure_and_build DIR [cmake args...]: quiet unless something fails.
 configure_and_build() {
     local dir="$1"; shift
-    local log="$dir.log"
+    local log="$dir/build.log"
     mkdir -p "$dir"
     if ! { cmake -S "$ROOT" -B "$dir" "$@" && cmake --build "$dir" -j"$(nproc)"; } >"$log" 2>&1; then
         echo "build in $dir failed; last lines of $log:" >&2
