@@ -143,8 +143,12 @@ sc_status sc_net_init_params(sc_net *net)
     if (!host)
         return sc_fail(sc_ctx_error(net->ctx), SC_ERR_NOMEM, "out of host memory");
     sc_status st = SC_OK;
-    for (int i = 0; i < net->n_params && st == SC_OK; i++)
+    for (int i = 0; i < net->n_params && st == SC_OK; i++) {
         st = alloc_param(net, &net->params[i], host);
+        if (st != SC_OK)
+            sc_error_prefix(sc_ctx_error(net->ctx), "%s: parameter %s (%zu values): ", net->label,
+                            net->params[i].name, net->params[i].count);
+    }
     free(host);
     return st;
 }

@@ -155,6 +155,24 @@ static int cmp_first(const void *a, const void *b)
     return x->first != y->first ? (x->first < y->first ? -1 : 1) : x->storage - y->storage;
 }
 
+/* Drivers such as PoCL accept allocations beyond the memory they advertise
+ * and fail (or get killed) later, inside a kernel: refuse up front. */
+static sc_status check_device_memory(const sc_net *net)
+{
+    size_t bytes = net->workspace_floats * sizeof(float);
+    for (int b = 0; b < net->n_buffers; b++)
+        bytes += net->buffers[b].floats * sizeof(float);
+    for (int p = 0; p < net->n_params; p++)
+        bytes += net->params[p].count * sizeof(float) * (net->params[p].diff ? 3 : 1);
+    const sc_device_info *d = sc_ctx_info(net->ctx);
+    if (bytes <= d->global_mem)
+        return SC_OK;
+    return sc_fail(sc_ctx_error(net->ctx), SC_ERR_NOMEM,
+                   "%s: device out of memory: the net needs %.0f MiB at batch %d, %s has %.0f MiB "
+                   "(use a smaller batch_size)",
+                   net->label, bytes / 1048576.0, net->batch, d->name, d->global_mem / 1048576.0);
+}
+
 /* Greedy interval packing: a storage takes a free buffer that fits (the
  * smallest), else grows the largest free one, else gets a new buffer. */
 static sc_status assign_buffers(sc_net *net)
@@ -194,6 +212,7 @@ static sc_status assign_buffers(sc_net *net)
     }
     free(order);
     free(free_at);
+    SC_TRY(check_device_memory(net));
     for (int b = 0; b < net->n_buffers; b++) {
         size_t floats = net->buffers[b].floats ? net->buffers[b].floats : 1;
         sc_status st = sc_buffer_alloc(net->ctx, floats * sizeof(float), &net->buffers[b].mem);

@@ -4,7 +4,8 @@
  *  - SIGTERM in the middle leaves a snapshot that resumes;
  *  - a list with a truncated JPEG, a zero-byte file, a text file named .jpg
  *    and a missing path trains, reporting the 4 bad entries by path;
- *  - an all-bad list is an error before training starts. */
+ *  - an all-bad list is an error before training starts;
+ *  - a diverging run stops with the divergence guard's message. */
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -333,6 +334,34 @@ static void test_bad_images_are_skipped(void **state)
     free(out);
 }
 
+/* A learning rate far too large drives the loss to -ln(FLT_MIN) = 87.3365 (or
+ * NaN): training stops with the iteration, the last snapshot and a hint. */
+static void test_divergence_guard(void **state)
+{
+    (void)state;
+    char net[1024], solver[1024], prefix[1024], args[4096];
+    setup_data(net, sizeof net);
+    snprintf(solver, sizeof solver, "%s", sc_test_tmp("solver_diverge.prototxt"));
+    snprintf(prefix, sizeof prefix, "%s", sc_test_tmp("snap_diverge/run"));
+    write_solver(solver, net, prefix, 10);
+    char text[8192];
+    snprintf(text, sizeof text,
+             "net: \"%s\"\nbase_lr: 1000\nlr_policy: \"fixed\"\nmomentum: 0.9\nmax_iter: 200\n"
+             "display: 10\nsnapshot: 5\nsnapshot_prefix: \"%s\"\n",
+             net, prefix);
+    write_text(solver, text);
+    char *out;
+    snprintf(args, sizeof args, "--solver '%s'", solver);
+    int rc = run_train(args, &out);
+    printf("%s", out);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "training diverged at iteration"));
+    assert_non_null(strstr(out, "last good snapshot: "));
+    assert_non_null(strstr(out, "hint: lower base_lr"));
+    assert_null(strstr(out, "Optimization done"));
+    free(out);
+}
+
 int main(void)
 {
     if (!getenv("SPHERECL_APPS_DIR")) {
@@ -343,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_resume_is_exact),
         cmocka_unit_test(test_sigterm_snapshot_resumes),
         cmocka_unit_test(test_bad_images_are_skipped),
+        cmocka_unit_test(test_divergence_guard),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,6 +63,11 @@ static const bad_case k_cases[] = {
                                  "bottom: \"data\" top: \"c\" convolution_param { num_output: 4 "
                                  "num_output: 5 kernel_size: 3 } }\n", NULL, "num_output"},
     {"missing file", NULL, "/nonexistent/net.prototxt", "nonexistent"},
+    {"device out of memory", "name: \"big\"\nlayer { name: \"data\" type: \"Input\" top: \"data\" "
+                             "input_param { shape { dim: 1 dim: 4096 } } }\n"
+                             "layer { name: \"huge\" type: \"InnerProduct\" bottom: \"data\" "
+                             "top: \"huge\" inner_product_param { num_output: 262144 } }\n",
+     "--memory", "out of memory"},
     {"truncated caffemodel", NULL, "--weights {TRUNC}", "byte"},
     {"caffemodel blob shape mismatch", NULL, "--weights {TINY}", "conv1_1"},
 };
