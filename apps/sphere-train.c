@@ -345,10 +345,12 @@ static void format_eta(double seconds, char *buf, size_t cap)
 typedef struct loop_state {
     double t_start, t_window;
     int iter_start, iter_window;
-    double loss_sum;
-    int loss_n, stuck;
+    double loss_sum, acc_sum; /* over the iterations since the last display */
+    int loss_n, acc_n, stuck;
 } loop_state;
 
+/* Loss and training accuracy are means over the iterations since the last
+ * display line; lambda and lr are those of the last iteration. */
 static void log_display(trainer *t, loop_state *ls, int iter, const sc_step_result *r, int max_iter)
 {
     double now = now_s();
@@ -360,16 +362,16 @@ static void log_display(trainer *t, loop_state *ls, int iter, const sc_step_resu
     if (t->tty)
         printf("\r\033[K");
     printf("Iteration %d (%.1f img/s), loss = %.7g", iter, ips, ls->loss_sum / ls->loss_n);
-    if (r->accuracy >= 0)
-        printf(", accuracy = %.4f", r->accuracy);
+    if (ls->acc_n > 0)
+        printf(", accuracy = %.4f", ls->acc_sum / ls->acc_n);
     if (r->lambda >= 0)
         printf(", lambda = %.4g", r->lambda);
     printf(", lr = %.6g, ETA %s\n", r->lr, eta);
     fflush(stdout);
     ls->t_window = now;
     ls->iter_window = iter;
-    ls->loss_sum = 0;
-    ls->loss_n = 0;
+    ls->loss_sum = ls->acc_sum = 0;
+    ls->loss_n = ls->acc_n = 0;
 }
 
 /* Returns 0 when training must stop because the loss diverged. */
@@ -409,6 +411,10 @@ static int train_loop(trainer *t, int max_iter)
         int iter = sc_solver_iter(t->solver);
         ls.loss_sum += r.loss;
         ls.loss_n++;
+        if (r.accuracy >= 0) {
+            ls.acc_sum += r.accuracy;
+            ls.acc_n++;
+        }
         if (!guard(t, &ls, iter, r.loss))
             return 0;
         if (display > 0 && iter % display == 0)

@@ -187,21 +187,13 @@ sc_status sc_asoftmax_state_init(sc_ctx *ctx, const sc_asoftmax_params *p, cl_me
     return sc_asoftmax_state_set(ctx, state, p->iteration, sc_asoftmax_lambda(p, p->iteration));
 }
 
-static size_t norm_local_size(sc_ctx *ctx)
-{
-    size_t local = ASOFTMAX_NORM_LOCAL, max = sc_ctx_info(ctx)->max_work_group;
-    while (local > 1 && local > max)
-        local /= 2;
-    return local;
-}
-
 /* One work-group per row: normalize ? row /= |row| in place : norm_out[row] = |row|. */
 static sc_status record_row_norm(sc_plan *plan, const char *name, const char *step, int rows,
                                  int K, cl_mem a, cl_mem norm_out, int normalize)
 {
     char label[256];
     snprintf(label, sizeof label, "%s/%s", layer_name(name), step);
-    size_t local = norm_local_size(sc_plan_ctx(plan));
+    size_t local = sc_op_group_size(sc_plan_ctx(plan), ASOFTMAX_NORM_LOCAL);
     size_t global = (size_t)rows * local;
     return sc_plan_kernel(plan, label, ASOFTMAX_PROGRAM, "asoftmax_row_norm", NULL, 1, &global,
                           &local,

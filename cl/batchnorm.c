@@ -4,7 +4,6 @@
 
 #include <limits.h>
 #include <math.h>
-#include <stdio.h>
 
 #define PROGRAM "batchnorm"
 static const char *const BN = "BatchNorm";
@@ -12,25 +11,6 @@ static const char *const BN = "BatchNorm";
 /* Work-group size of the per-channel reductions: a power of two (the kernels'
  * tree needs one), lowered when the device allows less. */
 #define REDUCE_LOCAL 128
-
-static size_t reduce_local(sc_ctx *ctx)
-{
-    size_t max = sc_ctx_info(ctx)->max_work_group, local = REDUCE_LOCAL;
-    while (local > 1 && local > max)
-        local >>= 1;
-    return local;
-}
-
-/* One work-group of `local` items per channel. */
-static sc_status launch_per_channel(sc_plan *plan, const char *name, const char *kernel,
-                                    int channels, size_t local, size_t nargs,
-                                    const sc_arg *args)
-{
-    char label[256];
-    snprintf(label, sizeof label, "%s/%s", name, kernel);
-    size_t global = (size_t)channels * local;
-    return sc_plan_kernel(plan, label, PROGRAM, kernel, NULL, 1, &global, &local, nargs, args);
-}
 
 /* sc_op_check_buffer, with the input shape in the message. */
 static sc_status check_buffer(sc_ctx *ctx, const char *name, const char *what, cl_mem mem,
@@ -116,9 +96,9 @@ sc_status sc_batchnorm_forward(sc_plan *plan, const char *name, const sc_batchno
         long long m = (long long)in.n * HW;
         /* Caffe's bias correction of the running variance: m / (m - 1), 1 when m == 1 */
         float correction = m > 1 ? (float)((double)m / (double)(m - 1)) : 1.0f;
-        size_t local = reduce_local(ctx);
-        SC_TRY(launch_per_channel(
-            plan, name, "bn_train_stats", in.c, local,
+        size_t local = sc_op_group_size(ctx, REDUCE_LOCAL);
+        SC_TRY(sc_op_launch_groups(
+            plan, name, PROGRAM, "bn_train_stats", NULL, (size_t)in.c, local,
             SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(in.c), SC_ARG_INT(HW), SC_ARG_MEM(x),
                     SC_ARG_FLOAT(p->eps), SC_ARG_FLOAT(p->moving_average_fraction),
                     SC_ARG_FLOAT(correction), SC_ARG_MEM(mean_blob), SC_ARG_MEM(var_blob),
@@ -158,9 +138,10 @@ sc_status sc_batchnorm_backward(sc_plan *plan, const char *name,
                                SC_ARGS(SC_ARG_INT(count), SC_ARG_INT(in.c), SC_ARG_INT(HW),
                                        SC_ARG_MEM(saved), SC_ARG_MEM(dy),
                                        SC_ARG_FLOAT(beta_dx), SC_ARG_MEM(dx)));
-    size_t local = reduce_local(ctx);
-    return launch_per_channel(plan, name, "bn_backward_train", in.c, local,
-                              SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(in.c), SC_ARG_INT(HW),
-                                      SC_ARG_MEM(saved), SC_ARG_MEM(dy), SC_ARG_FLOAT(beta_dx),
-                                      SC_ARG_MEM(dx), SC_ARG_LOCAL(local * sizeof(float))));
+    size_t local = sc_op_group_size(ctx, REDUCE_LOCAL);
+    return sc_op_launch_groups(plan, name, PROGRAM, "bn_backward_train", NULL, (size_t)in.c,
+                               local,
+                               SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(in.c), SC_ARG_INT(HW),
+                                       SC_ARG_MEM(saved), SC_ARG_MEM(dy), SC_ARG_FLOAT(beta_dx),
+                                       SC_ARG_MEM(dx), SC_ARG_LOCAL(local * sizeof(float))));
 }

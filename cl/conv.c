@@ -490,19 +490,12 @@ sc_status sc_conv_bias_backward(sc_plan *plan, const char *name, sc_shape out, c
                        "%s (bias gradient): output is too large (over 2^31 elements)", name);
     /* REDUCE_LOCAL items per work-group; a device that allows fewer gets a
      * program built with its own (power of two) size. */
-    size_t local = REDUCE_LOCAL;
+    size_t local = sc_op_group_size(ctx, REDUCE_LOCAL);
     char options[48] = "";
-    size_t max_wg = sc_ctx_info(ctx)->max_work_group;
-    if (max_wg < local) {
-        while (local > max_wg)
-            local /= 2;
+    if (local < REDUCE_LOCAL)
         snprintf(options, sizeof options, "-DREDUCE_LOCAL=%zu", local);
-    }
-    size_t global = (size_t)out.c * local;
-    char label[256];
-    snprintf(label, sizeof label, "%s/conv_channel_sum", name);
-    return sc_plan_kernel(plan, label, "conv", "conv_channel_sum", options[0] ? options : NULL, 1,
-                          &global, &local,
-                          SC_ARGS(SC_ARG_INT(out.n), SC_ARG_INT(out.c), SC_ARG_INT(out.h * out.w),
-                                  SC_ARG_MEM(dy), SC_ARG_MEM(db)));
+    return sc_op_launch_groups(plan, name, "conv", "conv_channel_sum", options[0] ? options : NULL,
+                               (size_t)out.c, local,
+                               SC_ARGS(SC_ARG_INT(out.n), SC_ARG_INT(out.c),
+                                       SC_ARG_INT(out.h * out.w), SC_ARG_MEM(dy), SC_ARG_MEM(db)));
 }

@@ -93,24 +93,17 @@ static sc_status record_backward_filter(sc_plan *plan, const char *name, const d
                                         cl_mem x, cl_mem dy, cl_mem dw)
 {
     sc_ctx *ctx = sc_plan_ctx(plan);
-    size_t local = REDUCE_LOCAL;
+    size_t local = sc_op_group_size(ctx, REDUCE_LOCAL);
     char options[48] = "";
-    size_t max_wg = sc_ctx_info(ctx)->max_work_group;
-    if (max_wg < local) { /* a small device: build with its own power-of-two size */
-        while (local > max_wg)
-            local /= 2;
+    if (local < REDUCE_LOCAL) /* a small device: build with its own power-of-two size */
         snprintf(options, sizeof options, "-DREDUCE_LOCAL=%zu", local);
-    }
-    size_t global = (size_t)g->c * g->kh * g->kw * local;
-    char label[256];
-    snprintf(label, sizeof label, "%s/dw_backward_filter", name);
-    return sc_plan_kernel(plan, label, "depthwise", "dw_backward_filter",
-                          options[0] ? options : NULL, 1, &global, &local,
-                          SC_ARGS(SC_ARG_INT(g->n), SC_ARG_INT(g->c), SC_ARG_INT(g->h),
-                                  SC_ARG_INT(g->w), SC_ARG_INT(g->kh), SC_ARG_INT(g->kw),
-                                  SC_ARG_INT(g->sh), SC_ARG_INT(g->sw), SC_ARG_INT(g->ph),
-                                  SC_ARG_INT(g->pw), SC_ARG_INT(g->oh), SC_ARG_INT(g->ow),
-                                  SC_ARG_MEM(x), SC_ARG_MEM(dy), SC_ARG_MEM(dw)));
+    return sc_op_launch_groups(plan, name, "depthwise", "dw_backward_filter",
+                               options[0] ? options : NULL, (size_t)g->c * g->kh * g->kw, local,
+                               SC_ARGS(SC_ARG_INT(g->n), SC_ARG_INT(g->c), SC_ARG_INT(g->h),
+                                       SC_ARG_INT(g->w), SC_ARG_INT(g->kh), SC_ARG_INT(g->kw),
+                                       SC_ARG_INT(g->sh), SC_ARG_INT(g->sw), SC_ARG_INT(g->ph),
+                                       SC_ARG_INT(g->pw), SC_ARG_INT(g->oh), SC_ARG_INT(g->ow),
+                                       SC_ARG_MEM(x), SC_ARG_MEM(dy), SC_ARG_MEM(dw)));
 }
 
 sc_status sc_depthwise_backward(sc_plan *plan, const char *name, const sc_depthwise_params *p,

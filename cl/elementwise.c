@@ -15,24 +15,6 @@
  * memory pipes busy. Lowered when the device allows less. */
 #define REDUCE_LOCAL 128
 
-static size_t reduce_local(sc_ctx *ctx)
-{
-    size_t max = sc_ctx_info(ctx)->max_work_group, local = REDUCE_LOCAL;
-    while (local > 1 && local > max)
-        local >>= 1;
-    return local;
-}
-
-/* One work-group of `local` items per output value (a channel). */
-static sc_status launch_groups(sc_plan *plan, const char *name, const char *kernel,
-                               size_t groups, size_t local, size_t nargs, const sc_arg *args)
-{
-    char label[256];
-    snprintf(label, sizeof label, "%s/%s", name, kernel);
-    size_t global = groups * local;
-    return sc_plan_kernel(plan, label, PROGRAM, kernel, NULL, 1, &global, &local, nargs, args);
-}
-
 #define LAUNCH(plan, name, kernel, n, ...) \
     sc_op_launch_1d((plan), (name), PROGRAM, (kernel), (n), SC_ARGS(__VA_ARGS__))
 
@@ -142,13 +124,14 @@ sc_status sc_prelu_backward(sc_plan *plan, const char *name, const sc_prelu_para
     if (dslope) {
         /* before dx: with dx == dy (in-place diff) the slope sums must see dy */
         SC_TRY(check_buffer(ctx, name, PRELU, "dslope", dslope, slopes, in));
-        size_t local = reduce_local(ctx);
+        size_t local = sc_op_group_size(ctx, REDUCE_LOCAL);
         int C = p->channel_shared ? 1 : in.c;
         int HW = p->channel_shared ? in.c * spatial(in) : spatial(in);
-        SC_TRY(launch_groups(plan, name, "prelu_backward_slope", (size_t)C, local,
-                             SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(C), SC_ARG_INT(HW),
-                                     SC_ARG_MEM(input), SC_ARG_MEM(dy), SC_ARG_MEM(dslope),
-                                     SC_ARG_LOCAL(local * sizeof(float)))));
+        SC_TRY(sc_op_launch_groups(plan, name, PROGRAM, "prelu_backward_slope", NULL, (size_t)C,
+                                   local,
+                                   SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(C), SC_ARG_INT(HW),
+                                           SC_ARG_MEM(input), SC_ARG_MEM(dy), SC_ARG_MEM(dslope),
+                                           SC_ARG_LOCAL(local * sizeof(float)))));
     }
     if (!dx)
         return SC_OK;
@@ -230,9 +213,9 @@ sc_status sc_scale_backward(sc_plan *plan, const char *name, const sc_scale_para
         }
         if (dbeta)
             SC_TRY(check_buffer(ctx, name, SCALE, "dbeta", dbeta, (size_t)in.c, in));
-        size_t local = reduce_local(ctx);
-        SC_TRY(launch_groups(
-            plan, name, "scale_backward_params", (size_t)in.c, local,
+        size_t local = sc_op_group_size(ctx, REDUCE_LOCAL);
+        SC_TRY(sc_op_launch_groups(
+            plan, name, PROGRAM, "scale_backward_params", NULL, (size_t)in.c, local,
             SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(in.c), SC_ARG_INT(spatial(in)),
                     SC_ARG_MEM(dgamma ? input : dy), SC_ARG_MEM(dy), SC_ARG_INT(dgamma != NULL),
                     SC_ARG_MEM(dgamma ? dgamma : dbeta), SC_ARG_INT(dbeta != NULL),

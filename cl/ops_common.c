@@ -42,6 +42,24 @@ sc_status sc_op_launch_1d(sc_plan *plan, const char *name, const char *program,
     return sc_plan_kernel(plan, label, program, kernel, NULL, 1, &n, NULL, nargs, args);
 }
 
+size_t sc_op_group_size(sc_ctx *ctx, size_t preferred)
+{
+    size_t max = sc_ctx_info(ctx)->max_work_group, local = preferred;
+    while (local > 1 && local > max)
+        local /= 2;
+    return local;
+}
+
+sc_status sc_op_launch_groups(sc_plan *plan, const char *name, const char *program,
+                              const char *kernel, const char *options, size_t groups,
+                              size_t local, size_t nargs, const sc_arg *args)
+{
+    char label[256];
+    snprintf(label, sizeof label, "%s/%s", name, kernel);
+    size_t global = groups * local;
+    return sc_plan_kernel(plan, label, program, kernel, options, 1, &global, &local, nargs, args);
+}
+
 sc_status sc_op_axpby(sc_plan *plan, const char *name, size_t n, float a, cl_mem x, float b,
                       cl_mem y)
 {

@@ -16,6 +16,19 @@
 #define POOL_GEOMETRY_ARGS                                                              \
     const int H, const int W, const int OH, const int OW, const int kh, const int kw,  \
         const int sh, const int sw, const int ph, const int pw
+#define POOL_GEOMETRY H, W, OH, OW, kh, kw, sh, sw, ph, pw
+
+/* The window of output i: its start (*hs, *ws) in the unclipped padded
+ * coordinates and its ends (*he, *we) clipped to the image. Returns the offset
+ * of output i's channel plane in the input. */
+inline size_t output_window(const int i, POOL_GEOMETRY_ARGS, int *hs, int *ws, int *he, int *we)
+{
+    *hs = ((i / OW) % OH) * sh - ph;
+    *ws = (i % OW) * sw - pw;
+    *he = min(*hs + kh, H);
+    *we = min(*ws + kw, W);
+    return (size_t)(i / (OW * OH)) * H * W;
+}
 
 /* y[i] = max over the window of output i; argmax[i] = h*W + w of that maximum
  * inside its channel plane (when keep_argmax). */
@@ -26,18 +39,12 @@ __kernel void pool_max_forward(const int total, POOL_GEOMETRY_ARGS, __global con
     const int i = get_global_id(0);
     if (i >= total)
         return;
-    const int ow = i % OW;
-    const int oh = (i / OW) % OH;
-    const int nc = i / (OW * OH);
-    int hs = oh * sh - ph, ws = ow * sw - pw;
-    const int he = min(hs + kh, H), we = min(ws + kw, W);
-    hs = max(hs, 0);
-    ws = max(ws, 0);
-    __global const float *plane = x + (size_t)nc * H * W;
+    int hs, ws, he, we;
+    __global const float *plane = x + output_window(i, POOL_GEOMETRY, &hs, &ws, &he, &we);
     float best = -FLT_MAX;
     int best_at = -1;
-    for (int h = hs; h < he; h++)
-        for (int w = ws; w < we; w++) {
+    for (int h = max(hs, 0); h < he; h++)
+        for (int w = max(ws, 0); w < we; w++) {
             const float v = plane[h * W + w];
             if (v > best) {
                 best = v;
@@ -63,18 +70,12 @@ __kernel void pool_ave_forward(const int total, POOL_GEOMETRY_ARGS, __global con
     const int i = get_global_id(0);
     if (i >= total)
         return;
-    const int ow = i % OW;
-    const int oh = (i / OW) % OH;
-    const int nc = i / (OW * OH);
-    int hs = oh * sh - ph, ws = ow * sw - pw;
+    int hs, ws, he, we;
+    __global const float *plane = x + output_window(i, POOL_GEOMETRY, &hs, &ws, &he, &we);
     const int pool_size = ave_pool_size(hs, ws, kh, kw, H, W, ph, pw);
-    const int he = min(hs + kh, H), we = min(ws + kw, W);
-    hs = max(hs, 0);
-    ws = max(ws, 0);
-    __global const float *plane = x + (size_t)nc * H * W;
     float sum = 0.0f;
-    for (int h = hs; h < he; h++)
-        for (int w = ws; w < we; w++)
+    for (int h = max(hs, 0); h < he; h++)
+        for (int w = max(ws, 0); w < we; w++)
             sum += plane[h * W + w];
     y[i] = sum / pool_size;
 }
@@ -86,6 +87,16 @@ inline void covering_windows(int v, int k, int s, int p, int out, int *first, in
     const int padded = v + p;
     *first = padded < k ? 0 : (padded - k) / s + 1;
     *last = min(padded / s + 1, out);
+}
+
+/* The windows [*oh0, *oh1) x [*ow0, *ow1) that contain input pixel i. Returns
+ * the offset of pixel i's channel plane in the outputs. */
+inline size_t windows_covering(const int i, POOL_GEOMETRY_ARGS, int *oh0, int *oh1, int *ow0,
+                               int *ow1)
+{
+    covering_windows((i / W) % H, kh, sh, ph, OH, oh0, oh1);
+    covering_windows(i % W, kw, sw, pw, OW, ow0, ow1);
+    return (size_t)(i / (W * H)) * OH * OW;
 }
 
 inline void store_grad(__global float *dx, int i, float grad, float beta)
@@ -101,14 +112,9 @@ __kernel void pool_max_backward(const int total, POOL_GEOMETRY_ARGS, __global co
     const int i = get_global_id(0);
     if (i >= total)
         return;
-    const int w = i % W;
-    const int h = (i / W) % H;
-    const int nc = i / (W * H);
     int oh0, oh1, ow0, ow1;
-    covering_windows(h, kh, sh, ph, OH, &oh0, &oh1);
-    covering_windows(w, kw, sw, pw, OW, &ow0, &ow1);
-    const size_t plane = (size_t)nc * OH * OW;
-    const int self = h * W + w;
+    const size_t plane = windows_covering(i, POOL_GEOMETRY, &oh0, &oh1, &ow0, &ow1);
+    const int self = i % (H * W); /* h * W + w */
     float grad = 0.0f;
     for (int oh = oh0; oh < oh1; oh++)
         for (int ow = ow0; ow < ow1; ow++) {
@@ -126,13 +132,8 @@ __kernel void pool_ave_backward(const int total, POOL_GEOMETRY_ARGS, __global co
     const int i = get_global_id(0);
     if (i >= total)
         return;
-    const int w = i % W;
-    const int h = (i / W) % H;
-    const int nc = i / (W * H);
     int oh0, oh1, ow0, ow1;
-    covering_windows(h, kh, sh, ph, OH, &oh0, &oh1);
-    covering_windows(w, kw, sw, pw, OW, &ow0, &ow1);
-    const size_t plane = (size_t)nc * OH * OW;
+    const size_t plane = windows_covering(i, POOL_GEOMETRY, &oh0, &oh1, &ow0, &ow1);
     float grad = 0.0f;
     for (int oh = oh0; oh < oh1; oh++)
         for (int ow = ow0; ow < ow1; ow++) {

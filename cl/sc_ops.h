@@ -47,6 +47,17 @@ sc_status sc_op_check_buffer(sc_ctx *ctx, const char *name, const char *op, cons
 sc_status sc_op_launch_1d(sc_plan *plan, const char *name, const char *program,
                           const char *kernel, size_t n, size_t nargs, const sc_arg *args);
 
+/* The work-group size of a reduction kernel: `preferred` (a power of two),
+ * halved until the device allows it. */
+size_t sc_op_group_size(sc_ctx *ctx, size_t preferred);
+
+/* Records a launch of `groups` work-groups of `local` items (one per channel,
+ * position, ...) of `kernel`, the program built with `options` (NULL: none),
+ * the step labelled "name/kernel". */
+sc_status sc_op_launch_groups(sc_plan *plan, const char *name, const char *program,
+                              const char *kernel, const char *options, size_t groups,
+                              size_t local, size_t nargs, const sc_arg *args);
+
 /* Records y = a * x + b * y over n floats (n may differ from buffer sizes). */
 sc_status sc_op_axpby(sc_plan *plan, const char *name, size_t n, float a, cl_mem x, float b,
                       cl_mem y);

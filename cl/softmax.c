@@ -13,14 +13,6 @@
  * would leave a GPU idle. */
 #define GROUP_MIN_CLASSES 128
 
-static size_t group_size(sc_ctx *ctx)
-{
-    size_t max = sc_ctx_info(ctx)->max_work_group, g = GROUP_SIZE;
-    while (g > max && g > 1)
-        g /= 2;
-    return g;
-}
-
 static int positions(sc_shape s)
 {
     return s.n * s.h * s.w;
@@ -42,16 +34,6 @@ static sc_status check_tensor(sc_ctx *ctx, const char *name, const char *op, con
     return sc_fail(sc_ctx_error(ctx), SC_ERR_UNSUPPORTED,
                    "%s (%s): %s %s has more than 2^31-1 elements", name, op, what,
                    sc_shape_str(s, b, sizeof b));
-}
-
-/* Records a launch of one work-group of `local` items per position. */
-static sc_status launch_groups(sc_plan *plan, const char *name, const char *kernel,
-                               size_t groups, size_t local, size_t nargs, const sc_arg *args)
-{
-    char label[256];
-    snprintf(label, sizeof label, "%s/%s", name, kernel);
-    size_t global = groups * local;
-    return sc_plan_kernel(plan, label, "softmax", kernel, NULL, 1, &global, &local, nargs, args);
 }
 
 static int use_groups(sc_shape s)
@@ -87,11 +69,11 @@ sc_status sc_softmax_forward(sc_plan *plan, const char *name, sc_shape x_shape, 
     SC_TRY(sc_op_check_buffer(ctx, name, SOFTMAX, "output", y, count));
     const int C = x_shape.c, inner = inner_size(x_shape);
     if (use_groups(x_shape)) {
-        size_t local = group_size(ctx);
-        return launch_groups(plan, name, "softmax_forward_group", (size_t)positions(x_shape),
-                             local,
-                             SC_ARGS(SC_ARG_INT(C), SC_ARG_INT(inner), SC_ARG_MEM(x),
-                                     SC_ARG_MEM(y), SC_ARG_LOCAL(local * sizeof(float))));
+        size_t local = sc_op_group_size(ctx, GROUP_SIZE);
+        return sc_op_launch_groups(plan, name, "softmax", "softmax_forward_group", NULL,
+                                   (size_t)positions(x_shape), local,
+                                   SC_ARGS(SC_ARG_INT(C), SC_ARG_INT(inner), SC_ARG_MEM(x),
+                                           SC_ARG_MEM(y), SC_ARG_LOCAL(local * sizeof(float))));
     }
     return sc_op_launch_1d(plan, name, "softmax", "softmax_forward", (size_t)positions(x_shape),
                            SC_ARGS(SC_ARG_INT(positions(x_shape)), SC_ARG_INT(C),
@@ -111,12 +93,12 @@ sc_status sc_softmax_backward(sc_plan *plan, const char *name, sc_shape shape, c
     SC_TRY(sc_op_check_buffer(ctx, name, SOFTMAX, "input gradient", dx, count));
     const int C = shape.c, inner = inner_size(shape);
     if (use_groups(shape)) {
-        size_t local = group_size(ctx);
-        return launch_groups(plan, name, "softmax_backward_group", (size_t)positions(shape),
-                             local,
-                             SC_ARGS(SC_ARG_INT(C), SC_ARG_INT(inner), SC_ARG_MEM(y),
-                                     SC_ARG_MEM(dy), SC_ARG_MEM(dx), SC_ARG_FLOAT(beta_dx),
-                                     SC_ARG_LOCAL(local * sizeof(float))));
+        size_t local = sc_op_group_size(ctx, GROUP_SIZE);
+        return sc_op_launch_groups(plan, name, "softmax", "softmax_backward_group", NULL,
+                                   (size_t)positions(shape), local,
+                                   SC_ARGS(SC_ARG_INT(C), SC_ARG_INT(inner), SC_ARG_MEM(y),
+                                           SC_ARG_MEM(dy), SC_ARG_MEM(dx), SC_ARG_FLOAT(beta_dx),
+                                           SC_ARG_LOCAL(local * sizeof(float))));
     }
     return sc_op_launch_1d(plan, name, "softmax", "softmax_backward", (size_t)positions(shape),
                            SC_ARGS(SC_ARG_INT(positions(shape)), SC_ARG_INT(C),
@@ -174,15 +156,15 @@ sc_status sc_softmax_loss_forward(sc_plan *plan, const char *name,
     SC_TRY(sc_op_check_buffer(ctx, name, LOSS, "saved state", saved, LOSS_SAVED_FLOATS));
     SC_TRY(sc_op_check_buffer(ctx, name, LOSS, "loss", loss, 1));
     SC_TRY(sc_softmax_forward(plan, name, x_shape, x, x_shape, prob));
-    size_t local = group_size(ctx);
-    return launch_groups(plan, name, "softmax_loss_reduce", 1, local,
-                         SC_ARGS(SC_ARG_INT(x_shape.n), SC_ARG_INT(x_shape.c),
-                                 SC_ARG_INT(inner_size(x_shape)), SC_ARG_MEM(prob),
-                                 SC_ARG_MEM(labels), SC_ARG_INT(p->has_ignore_label != 0),
-                                 SC_ARG_INT(p->ignore_label), SC_ARG_INT(p->normalization),
-                                 SC_ARG_MEM(loss), SC_ARG_MEM(saved),
-                                 SC_ARG_LOCAL(local * sizeof(float)),
-                                 SC_ARG_LOCAL(local * sizeof(cl_int))));
+    size_t local = sc_op_group_size(ctx, GROUP_SIZE);
+    return sc_op_launch_groups(plan, name, "softmax", "softmax_loss_reduce", NULL, 1, local,
+                               SC_ARGS(SC_ARG_INT(x_shape.n), SC_ARG_INT(x_shape.c),
+                                       SC_ARG_INT(inner_size(x_shape)), SC_ARG_MEM(prob),
+                                       SC_ARG_MEM(labels), SC_ARG_INT(p->has_ignore_label != 0),
+                                       SC_ARG_INT(p->ignore_label), SC_ARG_INT(p->normalization),
+                                       SC_ARG_MEM(loss), SC_ARG_MEM(saved),
+                                       SC_ARG_LOCAL(local * sizeof(float)),
+                                       SC_ARG_LOCAL(local * sizeof(cl_int))));
 }
 
 sc_status sc_softmax_loss_backward(sc_plan *plan, const char *name,
@@ -228,12 +210,12 @@ sc_status sc_accuracy_forward(sc_plan *plan, const char *name, const sc_accuracy
     SC_TRY(sc_op_check_buffer(ctx, name, ACCURACY, "input", x, sc_shape_count(x_shape)));
     SC_TRY(check_labels(ctx, name, ACCURACY, x_shape, labels));
     SC_TRY(sc_op_check_buffer(ctx, name, ACCURACY, "accuracy", accuracy, 1));
-    size_t local = group_size(ctx);
-    return launch_groups(plan, name, "accuracy_reduce", 1, local,
-                         SC_ARGS(SC_ARG_INT(x_shape.n), SC_ARG_INT(x_shape.c),
-                                 SC_ARG_INT(inner_size(x_shape)), SC_ARG_MEM(x),
-                                 SC_ARG_MEM(labels), SC_ARG_INT(p->top_k),
-                                 SC_ARG_INT(p->has_ignore_label != 0),
-                                 SC_ARG_INT(p->ignore_label), SC_ARG_MEM(accuracy),
-                                 SC_ARG_LOCAL(local * sizeof(cl_int))));
+    size_t local = sc_op_group_size(ctx, GROUP_SIZE);
+    return sc_op_launch_groups(plan, name, "softmax", "accuracy_reduce", NULL, 1, local,
+                               SC_ARGS(SC_ARG_INT(x_shape.n), SC_ARG_INT(x_shape.c),
+                                       SC_ARG_INT(inner_size(x_shape)), SC_ARG_MEM(x),
+                                       SC_ARG_MEM(labels), SC_ARG_INT(p->top_k),
+                                       SC_ARG_INT(p->has_ignore_label != 0),
+                                       SC_ARG_INT(p->ignore_label), SC_ARG_MEM(accuracy),
+                                       SC_ARG_LOCAL(local * sizeof(cl_int))));
 }

@@ -40,51 +40,27 @@ inline void store_grad(__global float *dx, size_t i, float grad, float beta)
 }
 
 /* Tree reductions over a work-group whose size is a power of two; every
- * work-item gets the result. s holds get_local_size(0) values. */
-inline float group_max(float v, __local float *s)
-{
-    const int lid = get_local_id(0);
-    s[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int off = get_local_size(0) / 2; off > 0; off >>= 1) {
-        if (lid < off)
-            s[lid] = fmax(s[lid], s[lid + off]);
-        barrier(CLK_LOCAL_MEM_FENCE);
+ * work-item gets the result. s holds get_local_size(0) values and is free
+ * again on return (the last barrier), for the next reduction. */
+#define GROUP_REDUCE(NAME, T, COMBINE)                                                   \
+    inline T NAME(T v, __local T *s)                                                      \
+    {                                                                                     \
+        const int lid = get_local_id(0);                                                  \
+        s[lid] = v;                                                                       \
+        barrier(CLK_LOCAL_MEM_FENCE);                                                     \
+        for (int off = get_local_size(0) / 2; off > 0; off >>= 1) {                       \
+            if (lid < off)                                                                \
+                s[lid] = COMBINE(s[lid], s[lid + off]);                                   \
+            barrier(CLK_LOCAL_MEM_FENCE);                                                 \
+        }                                                                                 \
+        const T r = s[0];                                                                 \
+        barrier(CLK_LOCAL_MEM_FENCE);                                                     \
+        return r;                                                                         \
     }
-    const float r = s[0];
-    barrier(CLK_LOCAL_MEM_FENCE); /* s is reused by the next reduction */
-    return r;
-}
-
-inline float group_sum(float v, __local float *s)
-{
-    const int lid = get_local_id(0);
-    s[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int off = get_local_size(0) / 2; off > 0; off >>= 1) {
-        if (lid < off)
-            s[lid] += s[lid + off];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    const float r = s[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
-}
-
-inline int group_sum_int(int v, __local int *s)
-{
-    const int lid = get_local_id(0);
-    s[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int off = get_local_size(0) / 2; off > 0; off >>= 1) {
-        if (lid < off)
-            s[lid] += s[lid + off];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    const int r = s[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
-}
+#define ADD(a, b) ((a) + (b))
+GROUP_REDUCE(group_max, float, fmax)
+GROUP_REDUCE(group_sum, float, ADD)
+GROUP_REDUCE(group_sum_int, int, ADD)
 
 /* First element of position `pos` (= n*inner + s). */
 inline size_t position_base(int pos, int C, int inner)

@@ -172,7 +172,7 @@ static sc_status read_file(const char *path, unsigned char **data, size_t *size,
 static sc_status check_header(rbuf *r, uint64_t *iter)
 {
     char magic[8];
-    uint32_t version, crc;
+    uint32_t version = 0, crc = 0;
     if (r->n < 8 + 4 + 8 + 4)
         return sc_fail(r->err, SC_ERR_FORMAT, "%s: too short for a solver state", r->path);
     memcpy(&crc, r->p + r->n - 4, 4);

@@ -3,6 +3,8 @@
 # ../shared: people with at least 5 aligned images are the classes.
 # Usage: scripts/lfw_sphereface4.sh [WORKDIR] [sphere-train options...]
 # Writes WORKDIR/train.txt, the net and solver, snapshots and train.log.
+# base_lr 0.0125 is upstream SphereFace's 0.1 at batch 256 scaled to batch 32 (0.05
+# diverged at iteration 466, the classic loss = 87.3365 failure).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARED="${SPHERECL_SHARED:-$ROOT/../shared}"
@@ -12,16 +14,13 @@ shift || true
 [ -d "$LFW" ] || { echo "missing $LFW (set SPHERECL_SHARED)" >&2; exit 1; }
 mkdir -p "$WORK"
 
-# list: one label per person with >= 5 images, in name order
-label=0
-: > "$WORK/train.txt"
-for dir in "$LFW"/*/; do
-    person=$(basename "$dir")
-    n=$(find "$dir" -name '*.jpg' | wc -l)
-    [ "$n" -ge 5 ] || continue
-    find "$dir" -name '*.jpg' -printf "$person/%f $label\n" | sort >> "$WORK/train.txt"
-    label=$((label + 1))
-done
+# list: one label per person with >= 5 images, people in name order
+(cd "$LFW" && find . -name '*.jpg' | sed 's|^\./||' | sort) |
+    awk -F/ '{ n[$1]++; path[NR] = $0; who[NR] = $1 }
+             END { for (i = 1; i <= NR; i++) if (n[who[i]] >= 5) {
+                       if (!(who[i] in label)) label[who[i]] = classes++
+                       print path[i], label[who[i]] } }' > "$WORK/train.txt"
+label=$(awk 'END { print $2 + 1 }' "$WORK/train.txt")
 echo "$(wc -l < "$WORK/train.txt") images of $label people -> $WORK/train.txt"
 
 sed -e "s|source: \"data/train.txt\"|source: \"$WORK/train.txt\"\n    root_folder: \"$LFW/\"|" \
@@ -30,7 +29,7 @@ sed -e "s|source: \"data/train.txt\"|source: \"$WORK/train.txt\"\n    root_folde
     "$ROOT/models/sphereface4_train.prototxt" > "$WORK/sphereface4_lfw_train.prototxt"
 cat > "$WORK/solver.prototxt" <<SOLVER
 net: "$WORK/sphereface4_lfw_train.prototxt"
-base_lr: 0.05
+base_lr: 0.0125
 lr_policy: "multistep"
 gamma: 0.1
 stepvalue: 700
@@ -39,7 +38,7 @@ max_iter: 1000
 display: 100
 momentum: 0.9
 weight_decay: 0.0005
-snapshot: 500
+snapshot: 250
 snapshot_prefix: "$WORK/snapshots/sphereface4_lfw"
 SOLVER
 "$ROOT/build/bin/sphere-train" --solver "$WORK/solver.prototxt" "$@" 2>&1 | tee "$WORK/train.log"

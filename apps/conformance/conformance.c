@@ -21,7 +21,15 @@ size_t sc_conf_failures(const sc_conf_report *rep)
     return f;
 }
 
-static sc_conf_row *new_row(sc_conf_report *rep)
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    strncpy(dst, src ? src : "", cap - 1);
+    dst[cap - 1] = '\0';
+}
+
+/* Appends a zeroed row labelled op / shape / direction; NULL when out of memory. */
+static sc_conf_row *new_row(sc_conf_report *rep, const char *op, const char *shape,
+                            const char *direction)
 {
     if (rep->n == rep->cap) {
         size_t cap = rep->cap ? rep->cap * 2 : 64;
@@ -33,25 +41,19 @@ static sc_conf_row *new_row(sc_conf_report *rep)
     }
     sc_conf_row *row = &rep->rows[rep->n++];
     memset(row, 0, sizeof *row);
+    copy_str(row->op, sizeof row->op, op);
+    copy_str(row->shape, sizeof row->shape, shape);
+    copy_str(row->direction, sizeof row->direction, direction);
     return row;
-}
-
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-    strncpy(dst, src ? src : "", cap - 1);
-    dst[cap - 1] = '\0';
 }
 
 sc_status sc_conf_compare(sc_conf_report *rep, const char *op, const char *shape,
                           const char *direction, const float *got, const double *ref, size_t n,
                           double tol, double gflops)
 {
-    sc_conf_row *row = new_row(rep);
+    sc_conf_row *row = new_row(rep, op, shape, direction);
     if (!row)
         return SC_ERR_NOMEM;
-    copy_str(row->op, sizeof row->op, op);
-    copy_str(row->shape, sizeof row->shape, shape);
-    copy_str(row->direction, sizeof row->direction, direction);
     double max_abs = 0, max_ref = 0;
     int finite = 1;
     for (size_t i = 0; i < n; i++) {
@@ -74,12 +76,9 @@ sc_status sc_conf_compare(sc_conf_report *rep, const char *op, const char *shape
 sc_status sc_conf_add_check(sc_conf_report *rep, const char *op, const char *shape,
                             const char *direction, int pass)
 {
-    sc_conf_row *row = new_row(rep);
+    sc_conf_row *row = new_row(rep, op, shape, direction);
     if (!row)
         return SC_ERR_NOMEM;
-    copy_str(row->op, sizeof row->op, op);
-    copy_str(row->shape, sizeof row->shape, shape);
-    copy_str(row->direction, sizeof row->direction, direction);
     row->pass = pass != 0;
     row->max_abs = row->max_rel = row->tol = 0;
     row->gflops = -1;
@@ -89,12 +88,9 @@ sc_status sc_conf_add_check(sc_conf_report *rep, const char *op, const char *sha
 sc_status sc_conf_add_measure(sc_conf_report *rep, const char *op, const char *shape,
                               const char *direction, double max_abs, double max_rel, double tol)
 {
-    sc_conf_row *row = new_row(rep);
+    sc_conf_row *row = new_row(rep, op, shape, direction);
     if (!row)
         return SC_ERR_NOMEM;
-    copy_str(row->op, sizeof row->op, op);
-    copy_str(row->shape, sizeof row->shape, shape);
-    copy_str(row->direction, sizeof row->direction, direction);
     row->max_abs = isfinite(max_abs) ? max_abs : INFINITY;
     row->max_rel = isfinite(max_rel) ? max_rel : INFINITY;
     row->tol = tol;

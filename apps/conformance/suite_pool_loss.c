@@ -441,7 +441,15 @@ done:
 #define ERR_X_FLOATS 4096
 #define ERR_Y_FLOATS 64
 
-static sc_status pool_error_checks(sc_ctx *ctx, sc_conf_report *rep)
+/* The error checks of one op: failing calls recorded into plan, with x
+ * (ERR_X_FLOATS) and y (ERR_Y_FLOATS) as their buffers, a row each. */
+typedef sc_status (*error_rows_fn)(sc_ctx *ctx, sc_conf_report *rep, sc_plan *plan, cl_mem x,
+                                   cl_mem y);
+
+/* Runs rows with a fresh plan and buffers, then adds a row for "the failed
+ * calls recorded nothing". */
+static sc_status with_error_setup(sc_ctx *ctx, sc_conf_report *rep, const char *op,
+                                  error_rows_fn rows)
 {
     sc_plan *plan = NULL;
     cl_mem x = NULL, y = NULL;
@@ -449,53 +457,57 @@ static sc_status pool_error_checks(sc_ctx *ctx, sc_conf_report *rep)
     sc_status st = sc_conf_upload(ctx, NULL, ERR_X_FLOATS, &x);
     if (st == SC_OK)
         st = sc_conf_upload(ctx, NULL, ERR_Y_FLOATS, &y);
-    if (st != SC_OK)
-        goto done;
+    if (st == SC_OK)
+        st = rows(ctx, rep, plan, x, y);
+    if (st == SC_OK)
+        st = sc_conf_add_check(rep, op, "(errors)", "no step recorded",
+                               sc_plan_steps(plan) == 0);
+    sc_plan_destroy(plan);
+    sc_buffer_release(ctx, x);
+    sc_buffer_release(ctx, y);
+    return st;
+}
+
+static sc_status pool_error_checks(sc_ctx *ctx, sc_conf_report *rep, sc_plan *plan, cl_mem x,
+                                   cl_mem y)
+{
+    sc_status st;
     const sc_pooling_params k3s2 = {SC_POOL_MAX, 3, 3, 2, 2, 0, 0, 0};
     sc_pooling_params p = k3s2;
     sc_shape out;
 
     p.kernel_h = p.kernel_w = 5;
     st = sc_pooling_forward(plan, "pool5", &p, (sc_shape){1, 2, 3, 4}, x, y, NULL);
-    TRY_GOTO(expect_error(rep, ctx, "Pooling", "N1 C2 H3 W4 k5 p0", "kernel > input", st,
-                          "pool5", "1x2x3x4", "larger than the padded input"));
+    SC_TRY(expect_error(rep, ctx, "Pooling", "N1 C2 H3 W4 k5 p0", "kernel > input", st,
+                        "pool5", "1x2x3x4", "larger than the padded input"));
     p = k3s2;
     p.stride_w = 0;
     st = sc_pooling_output_shape(ctx, "pool0", &p, (sc_shape){1, 3, 4, 4}, &out);
-    TRY_GOTO(expect_error(rep, ctx, "Pooling", "N1 C3 H4 W4 k3 s2x0", "zero stride", st,
-                          "pool0", "1x3x4x4", "stride"));
+    SC_TRY(expect_error(rep, ctx, "Pooling", "N1 C3 H4 W4 k3 s2x0", "zero stride", st,
+                        "pool0", "1x3x4x4", "stride"));
     p = k3s2;
     p.pad_h = 3;
     st = sc_pooling_output_shape(ctx, "poolpad", &p, (sc_shape){1, 3, 4, 4}, &out);
-    TRY_GOTO(expect_error(rep, ctx, "Pooling", "N1 C3 H4 W4 k3 p3", "pad >= kernel", st,
-                          "poolpad", "1x3x4x4", "pad"));
+    SC_TRY(expect_error(rep, ctx, "Pooling", "N1 C3 H4 W4 k3 p3", "pad >= kernel", st,
+                        "poolpad", "1x3x4x4", "pad"));
     p = k3s2;
     st = sc_pooling_forward(plan, "poolz", &p, (sc_shape){2, 0, 4, 4}, x, y, NULL);
-    TRY_GOTO(expect_error(rep, ctx, "Pooling", "N2 C0 H4 W4", "zero dimension", st, "poolz",
-                          "2x0x4x4", NULL));
+    SC_TRY(expect_error(rep, ctx, "Pooling", "N2 C0 H4 W4", "zero dimension", st, "poolz",
+                        "2x0x4x4", NULL));
     p = k3s2;
     p.global_pooling = 1;
     p.pad_h = 1;
     st = sc_pooling_output_shape(ctx, "poolg", &p, (sc_shape){1, 3, 4, 4}, &out);
-    TRY_GOTO(expect_error(rep, ctx, "Pooling", "N1 C3 H4 W4 global p1", "global with pad", st,
-                          "poolg", "1x3x4x4", "global"));
+    SC_TRY(expect_error(rep, ctx, "Pooling", "N1 C3 H4 W4 global p1", "global with pad", st,
+                        "poolg", "1x3x4x4", "global"));
     /* 2x3x16x16 pools to 2x3x8x8 = 384 floats */
     p = k3s2;
     st = sc_pooling_forward(plan, "poolsmall", &p, (sc_shape){2, 3, 16, 16}, x, y, NULL);
-    TRY_GOTO(expect_error(rep, ctx, "Pooling", "N2 C3 H16 W16 k3 s2", "small buffer", st,
-                          "poolsmall", "output buffer holds", NULL));
+    SC_TRY(expect_error(rep, ctx, "Pooling", "N2 C3 H16 W16 k3 s2", "small buffer", st,
+                        "poolsmall", "output buffer holds", NULL));
     st = sc_pooling_backward(plan, "poolnomask", &p, (sc_shape){1, 1, 4, 4}, y, NULL, x, 0.0f);
-    TRY_GOTO(expect_error(rep, ctx, "Pooling", "MAX N1 C1 H4 W4 k3 s2", "no argmax", st,
-                          "poolnomask", "argmax", NULL));
-    st = sc_conf_add_check(rep, "Pooling", "(errors)", "no step recorded",
-                           sc_plan_steps(plan) == 0);
-done:
-    sc_plan_destroy(plan);
-    if (x)
-        sc_buffer_release(ctx, x);
-    if (y)
-        sc_buffer_release(ctx, y);
-    return st;
+    return expect_error(rep, ctx, "Pooling", "MAX N1 C1 H4 W4 k3 s2", "no argmax", st,
+                        "poolnomask", "argmax", NULL);
 }
 
 sc_status sc_conf_pooling(sc_ctx *ctx, sc_conf_report *rep)
@@ -521,7 +533,7 @@ sc_status sc_conf_pooling(sc_ctx *ctx, sc_conf_report *rep)
     const pool_case global = {REF_POOL_MAX, 1, 5, 7, 6, 0, 0, 0, 0, 0, 0, 1};
     SC_TRY(pool_forward_only_check(ctx, rep, &global, 1, 1, seed++));
     SC_TRY(pool_forward_only_check(ctx, rep, &shapes[2], 0, 0, seed++));
-    return pool_error_checks(ctx, rep);
+    return with_error_setup(ctx, rep, "Pooling", pool_error_checks);
 }
 /* ----------------------------------------------------------------- Softmax */
 
@@ -604,35 +616,20 @@ done:
     return st;
 }
 
-static sc_status softmax_error_checks(sc_ctx *ctx, sc_conf_report *rep)
+static sc_status softmax_error_checks(sc_ctx *ctx, sc_conf_report *rep, sc_plan *plan, cl_mem x,
+                                      cl_mem y)
 {
-    sc_plan *plan = NULL;
-    cl_mem x = NULL, y = NULL;
-    SC_TRY(sc_plan_create(ctx, &plan));
-    sc_status st = sc_conf_upload(ctx, NULL, ERR_X_FLOATS, &x);
-    if (st == SC_OK)
-        st = sc_conf_upload(ctx, NULL, ERR_Y_FLOATS, &y);
-    if (st != SC_OK)
-        goto done;
+    sc_status st;
     st = sc_softmax_forward(plan, "probmm", (sc_shape){2, 3, 4, 5}, x, (sc_shape){2, 3, 4, 4},
                             x);
-    TRY_GOTO(expect_error(rep, ctx, "Softmax", "N2 C3 H4 W5 -> 2x3x4x4", "in/out mismatch", st,
-                          "probmm", "2x3x4x5", "2x3x4x4"));
+    SC_TRY(expect_error(rep, ctx, "Softmax", "N2 C3 H4 W5 -> 2x3x4x4", "in/out mismatch", st,
+                        "probmm", "2x3x4x5", "2x3x4x4"));
     st = sc_softmax_forward(plan, "probz", (sc_shape){0, 3, 1, 1}, x, (sc_shape){0, 3, 1, 1}, x);
-    TRY_GOTO(expect_error(rep, ctx, "Softmax", "N0 C3 H1 W1", "zero dimension", st, "probz",
-                          "0x3x1x1", NULL));
+    SC_TRY(expect_error(rep, ctx, "Softmax", "N0 C3 H1 W1", "zero dimension", st, "probz",
+                        "0x3x1x1", NULL));
     st = sc_softmax_backward(plan, "probsmall", (sc_shape){2, 300, 1, 1}, x, x, y, 0.0f);
-    TRY_GOTO(expect_error(rep, ctx, "Softmax", "N2 C300 H1 W1", "small buffer", st,
-                          "probsmall", "input gradient buffer holds", NULL));
-    st = sc_conf_add_check(rep, "Softmax", "(errors)", "no step recorded",
-                           sc_plan_steps(plan) == 0);
-done:
-    sc_plan_destroy(plan);
-    if (x)
-        sc_buffer_release(ctx, x);
-    if (y)
-        sc_buffer_release(ctx, y);
-    return st;
+    return expect_error(rep, ctx, "Softmax", "N2 C300 H1 W1", "small buffer", st,
+                        "probsmall", "input gradient buffer holds", NULL);
 }
 
 sc_status sc_conf_softmax(sc_ctx *ctx, sc_conf_report *rep)
@@ -647,7 +644,7 @@ sc_status sc_conf_softmax(sc_ctx *ctx, sc_conf_report *rep)
     uint64_t seed = 2000;
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
         SC_TRY(softmax_case_check(ctx, rep, &shapes[i], seed++));
-    return softmax_error_checks(ctx, rep);
+    return with_error_setup(ctx, rep, "Softmax", softmax_error_checks);
 }
 /* --------------------------------------------------------- SoftmaxWithLoss */
 
@@ -815,41 +812,26 @@ done:
     return st;
 }
 
-static sc_status loss_error_checks(sc_ctx *ctx, sc_conf_report *rep)
+static sc_status loss_error_checks(sc_ctx *ctx, sc_conf_report *rep, sc_plan *plan, cl_mem x,
+                                   cl_mem y)
 {
-    sc_plan *plan = NULL;
-    cl_mem x = NULL, y = NULL;
-    SC_TRY(sc_plan_create(ctx, &plan));
-    sc_status st = sc_conf_upload(ctx, NULL, ERR_X_FLOATS, &x);
-    if (st == SC_OK)
-        st = sc_conf_upload(ctx, NULL, ERR_Y_FLOATS, &y);
-    if (st != SC_OK)
-        goto done;
+    sc_status st;
     sc_softmax_loss_params p = sc_softmax_loss_defaults();
     /* 300 positions need 300 labels; the label buffer holds at most 128 */
     st = sc_softmax_loss_forward(plan, "losslab", &p, (sc_shape){300, 2, 1, 1}, x, y, x, x, x);
-    TRY_GOTO(expect_error(rep, ctx, "SoftmaxWithLoss", "N300 C2 H1 W1", "small label buffer",
-                          st, "losslab", "labels", "300x2x1x1"));
+    SC_TRY(expect_error(rep, ctx, "SoftmaxWithLoss", "N300 C2 H1 W1", "small label buffer",
+                        st, "losslab", "labels", "300x2x1x1"));
     st = sc_softmax_loss_backward(plan, "losslab", &p, (sc_shape){300, 2, 1, 1}, x, y, x, 1.0f,
                                   x, 0.0f);
-    TRY_GOTO(expect_error(rep, ctx, "SoftmaxWithLoss", "N300 C2 H1 W1", "small label buffer",
-                          st, "losslab", "labels", "300x2x1x1"));
+    SC_TRY(expect_error(rep, ctx, "SoftmaxWithLoss", "N300 C2 H1 W1", "small label buffer",
+                        st, "losslab", "labels", "300x2x1x1"));
     st = sc_softmax_loss_forward(plan, "lossz", &p, (sc_shape){4, 0, 1, 1}, x, y, x, x, x);
-    TRY_GOTO(expect_error(rep, ctx, "SoftmaxWithLoss", "N4 C0 H1 W1", "zero dimension", st,
-                          "lossz", "4x0x1x1", NULL));
+    SC_TRY(expect_error(rep, ctx, "SoftmaxWithLoss", "N4 C0 H1 W1", "zero dimension", st,
+                        "lossz", "4x0x1x1", NULL));
     p.normalization = (sc_loss_norm)7;
     st = sc_softmax_loss_forward(plan, "lossnorm", &p, (sc_shape){4, 3, 1, 1}, x, y, x, x, x);
-    TRY_GOTO(expect_error(rep, ctx, "SoftmaxWithLoss", "N4 C3 H1 W1", "bad normalization", st,
-                          "lossnorm", "normalization", NULL));
-    st = sc_conf_add_check(rep, "SoftmaxWithLoss", "(errors)", "no step recorded",
-                           sc_plan_steps(plan) == 0);
-done:
-    sc_plan_destroy(plan);
-    if (x)
-        sc_buffer_release(ctx, x);
-    if (y)
-        sc_buffer_release(ctx, y);
-    return st;
+    return expect_error(rep, ctx, "SoftmaxWithLoss", "N4 C3 H1 W1", "bad normalization", st,
+                        "lossnorm", "normalization", NULL);
 }
 
 sc_status sc_conf_softmax_loss(sc_ctx *ctx, sc_conf_report *rep)
@@ -867,7 +849,7 @@ sc_status sc_conf_softmax_loss(sc_ctx *ctx, sc_conf_report *rep)
     uint64_t seed = 3000;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         SC_TRY(loss_case_check(ctx, rep, &cases[i], seed++));
-    return loss_error_checks(ctx, rep);
+    return with_error_setup(ctx, rep, "SoftmaxWithLoss", loss_error_checks);
 }
 /* ------------------------------------------------ SoftmaxWithLoss, golden */
 
@@ -1126,36 +1108,21 @@ done:
     return st;
 }
 
-static sc_status accuracy_error_checks(sc_ctx *ctx, sc_conf_report *rep)
+static sc_status accuracy_error_checks(sc_ctx *ctx, sc_conf_report *rep, sc_plan *plan, cl_mem x,
+                                       cl_mem y)
 {
-    sc_plan *plan = NULL;
-    cl_mem x = NULL, y = NULL;
-    SC_TRY(sc_plan_create(ctx, &plan));
-    sc_status st = sc_conf_upload(ctx, NULL, ERR_X_FLOATS, &x);
-    if (st == SC_OK)
-        st = sc_conf_upload(ctx, NULL, ERR_Y_FLOATS, &y);
-    if (st != SC_OK)
-        goto done;
+    sc_status st;
     sc_accuracy_params p = {6, 0, 0};
     st = sc_accuracy_forward(plan, "acctop", &p, (sc_shape){4, 5, 1, 1}, x, y, x);
-    TRY_GOTO(expect_error(rep, ctx, "Accuracy", "N4 C5 H1 W1 top6", "top_k > classes", st,
-                          "acctop", "4x5x1x1", "top_k"));
+    SC_TRY(expect_error(rep, ctx, "Accuracy", "N4 C5 H1 W1 top6", "top_k > classes", st,
+                        "acctop", "4x5x1x1", "top_k"));
     p.top_k = 1;
     st = sc_accuracy_forward(plan, "acclab", &p, (sc_shape){300, 2, 1, 1}, x, y, x);
-    TRY_GOTO(expect_error(rep, ctx, "Accuracy", "N300 C2 H1 W1", "small label buffer", st,
-                          "acclab", "labels", "300x2x1x1"));
+    SC_TRY(expect_error(rep, ctx, "Accuracy", "N300 C2 H1 W1", "small label buffer", st,
+                        "acclab", "labels", "300x2x1x1"));
     st = sc_accuracy_forward(plan, "accz", &p, (sc_shape){4, 5, 0, 1}, x, y, x);
-    TRY_GOTO(expect_error(rep, ctx, "Accuracy", "N4 C5 H0 W1", "zero dimension", st, "accz",
-                          "4x5x0x1", NULL));
-    st = sc_conf_add_check(rep, "Accuracy", "(errors)", "no step recorded",
-                           sc_plan_steps(plan) == 0);
-done:
-    sc_plan_destroy(plan);
-    if (x)
-        sc_buffer_release(ctx, x);
-    if (y)
-        sc_buffer_release(ctx, y);
-    return st;
+    return expect_error(rep, ctx, "Accuracy", "N4 C5 H0 W1", "zero dimension", st, "accz",
+                        "4x5x0x1", NULL);
 }
 
 sc_status sc_conf_accuracy(sc_ctx *ctx, sc_conf_report *rep)
@@ -1172,7 +1139,7 @@ sc_status sc_conf_accuracy(sc_ctx *ctx, sc_conf_report *rep)
     uint64_t seed = 4000;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         SC_TRY(accuracy_case_check(ctx, rep, &cases[i], seed++));
-    return accuracy_error_checks(ctx, rep);
+    return with_error_setup(ctx, rep, "Accuracy", accuracy_error_checks);
 }
 /* --------------------------------------------------------------------- SGD */
 
@@ -1339,46 +1306,32 @@ done:
     return st;
 }
 
-static sc_status sgd_error_checks(sc_ctx *ctx, sc_conf_report *rep)
+static sc_status sgd_error_checks(sc_ctx *ctx, sc_conf_report *rep, sc_plan *plan, cl_mem x,
+                                  cl_mem y)
 {
-    sc_plan *plan = NULL;
-    cl_mem x = NULL, y = NULL;
-    SC_TRY(sc_plan_create(ctx, &plan));
-    sc_status st = sc_conf_upload(ctx, NULL, ERR_X_FLOATS, &x);
-    if (st == SC_OK)
-        st = sc_conf_upload(ctx, NULL, ERR_Y_FLOATS, &y);
-    if (st != SC_OK)
-        goto done;
+    sc_status st;
     sc_sgd_params p = sgd_blobs[0].p;
     st = sc_sgd_update(plan, "conv1.w", 0, x, x, x, y, &p);
-    TRY_GOTO(expect_error(rep, ctx, "SGD", "count0", "zero count", st, "conv1.w", "0 elements",
-                          NULL));
+    SC_TRY(expect_error(rep, ctx, "SGD", "count0", "zero count", st, "conv1.w", "0 elements",
+                        NULL));
     st = sc_sgd_clear_diff(plan, "conv1.w", 0, x);
-    TRY_GOTO(expect_error(rep, ctx, "SGD", "count0", "clear zero count", st, "conv1.w",
-                          "0 elements", NULL));
+    SC_TRY(expect_error(rep, ctx, "SGD", "count0", "clear zero count", st, "conv1.w",
+                        "0 elements", NULL));
     p.iter_size = 0;
     st = sc_sgd_update(plan, "conv1.b", 16, x, x, x, y, &p);
-    TRY_GOTO(expect_error(rep, ctx, "SGD", "count16 iter0", "iter_size 0", st, "conv1.b",
-                          "iter_size", NULL));
+    SC_TRY(expect_error(rep, ctx, "SGD", "count16 iter0", "iter_size 0", st, "conv1.b",
+                        "iter_size", NULL));
     p = sgd_blobs[0].p;
     st = sc_sgd_update(plan, "fc5.w", 1000, x, y, x, x, &p);
-    TRY_GOTO(expect_error(rep, ctx, "SGD", "count1000", "small diff buffer", st, "fc5.w",
-                          "diff buffer holds", NULL));
+    SC_TRY(expect_error(rep, ctx, "SGD", "count1000", "small diff buffer", st, "fc5.w",
+                        "diff buffer holds", NULL));
     st = sc_sgd_update(plan, "fc5.w", 16, x, x, x, NULL, &p);
-    TRY_GOTO(expect_error(rep, ctx, "SGD", "count16", "no lr buffer", st, "fc5.w",
-                          "learning rate", NULL));
-    st = sc_conf_add_check(rep, "SGD", "(errors)", "no step recorded", sc_plan_steps(plan) == 0);
-done:
-    sc_plan_destroy(plan);
-    if (x)
-        sc_buffer_release(ctx, x);
-    if (y)
-        sc_buffer_release(ctx, y);
-    return st;
+    return expect_error(rep, ctx, "SGD", "count16", "no lr buffer", st, "fc5.w",
+                        "learning rate", NULL);
 }
 
 sc_status sc_conf_sgd(sc_ctx *ctx, sc_conf_report *rep)
 {
     SC_TRY(sgd_replays(ctx, rep));
-    return sgd_error_checks(ctx, rep);
+    return with_error_setup(ctx, rep, "SGD", sgd_error_checks);
 }

@@ -3,6 +3,7 @@
  * NaN, scores outside [-1, 1]), hand-made cases with known accuracies, the
  * real ../shared LFW pairs files, and malformed pairs files. */
 #include "sc_test.h"
+#include "conformance.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -132,21 +133,21 @@ typedef struct synth_scores {
  * [-1, 1] plus NaNs; 3: heavy overlap (many maximising thresholds). */
 static synth_scores make_scores(uint64_t seed, size_t n, int folds, int mode)
 {
-    sc_test_rng r;
-    sc_test_rng_seed(&r, seed);
+    sc_conf_rng r;
+    sc_conf_rng_seed(&r, seed);
     synth_scores d = {n, malloc(n * sizeof(double)), malloc(n * sizeof(int)),
                       malloc(n * sizeof(int))};
     for (size_t i = 0; i < n; i++) {
         d.fold[i] = (int)(i * (size_t)folds / n);
-        d.same[i] = sc_test_uniform(&r, 0, 1) < 0.5;
-        double x = (d.same[i] ? 0.45 : 0.15) + 0.25 * sc_test_normal(&r);
+        d.same[i] = sc_conf_uniform(&r, 0, 1) < 0.5;
+        double x = (d.same[i] ? 0.45 : 0.15) + 0.25 * sc_conf_normal(&r);
         if (mode == 1)
-            x = (double)(25 * (long)(sc_test_uniform(&r, -40, 40) + (d.same[i] ? 15 : 0))) /
+            x = (double)(25 * (long)(sc_conf_uniform(&r, -40, 40) + (d.same[i] ? 15 : 0))) /
                 10000.0;
         if (mode == 2)
-            x = sc_test_uniform(&r, 0, 1) < 0.03 ? NAN : 3 * x;
+            x = sc_conf_uniform(&r, 0, 1) < 0.03 ? NAN : 3 * x;
         if (mode == 3)
-            x = (double)(long)sc_test_uniform(&r, 0, 3) / 2.0 - 0.5;
+            x = (double)(long)sc_conf_uniform(&r, 0, 3) / 2.0 - 0.5;
         d.s[i] = x;
     }
     return d;
@@ -226,18 +227,18 @@ static void test_full_size_matches_brute_force(void **state)
 static void make_features(uint64_t seed, size_t n, size_t dim, float *f1, float *f2, int *same,
                           int *fold)
 {
-    sc_test_rng r;
-    sc_test_rng_seed(&r, seed);
+    sc_conf_rng r;
+    sc_conf_rng_seed(&r, seed);
     float *centre = malloc(dim * sizeof *centre);
-    sc_test_fill_uniform(&r, centre, dim, 0.5, 1.5);
+    sc_conf_fill(&r, centre, NULL, dim, 0.5, 1.5);
     for (size_t i = 0; i < n; i++) {
         fold[i] = (int)(i * 10 / n);
         same[i] = (i / 5) % 2 == 0;
         for (size_t d = 0; d < dim; d++) {
-            double id = sc_test_normal(&r);
-            double other = same[i] ? id : sc_test_normal(&r);
-            f1[i * dim + d] = (float)(centre[d] + id + 0.9 * sc_test_normal(&r));
-            f2[i * dim + d] = (float)(centre[d] + other + 0.9 * sc_test_normal(&r));
+            double id = sc_conf_normal(&r);
+            double other = same[i] ? id : sc_conf_normal(&r);
+            f1[i * dim + d] = (float)(centre[d] + id + 0.9 * sc_conf_normal(&r));
+            f2[i * dim + d] = (float)(centre[d] + other + 0.9 * sc_conf_normal(&r));
         }
     }
     free(centre);

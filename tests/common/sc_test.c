@@ -1,5 +1,5 @@
 /* Shared test helpers: the context on the CPU device, ../shared lookup,
- * scratch paths, deterministic random inputs, error metrics. */
+ * scratch paths, error metrics. */
 #include "sc_test.h"
 
 #include <math.h>
@@ -63,37 +63,6 @@ sc_ctx *sc_test_ctx(void)
     if (sc_ctx_create(&opts, &ctx, &err) != SC_OK)
         fail_msg("cannot create an OpenCL context: %s", err.msg);
     return ctx;
-}
-
-void sc_test_rng_seed(sc_test_rng *r, uint64_t seed)
-{
-    r->state = seed * 0x9E3779B97F4A7C15ULL + 1;
-}
-
-static uint64_t next_u64(sc_test_rng *r)
-{
-    /* splitmix64 */
-    uint64_t z = (r->state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-double sc_test_uniform(sc_test_rng *r, double lo, double hi)
-{
-    return lo + (hi - lo) * ((double)(next_u64(r) >> 11) / 9007199254740992.0);
-}
-
-double sc_test_normal(sc_test_rng *r)
-{
-    double u1 = sc_test_uniform(r, 1e-12, 1.0), u2 = sc_test_uniform(r, 0.0, 1.0);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-void sc_test_fill_uniform(sc_test_rng *r, float *x, size_t n, double lo, double hi)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)sc_test_uniform(r, lo, hi);
 }
 
 double sc_test_max_abs(const double *ref, size_t n)

@@ -36,12 +36,7 @@ sc_ctx *sc_test_ctx(void);
             fail_msg("%s -> %s: %s", #expr, sc_status_name(st_), (err)->msg);             \
     } while (0)
 
-/* Deterministic pseudo-random numbers for test inputs. */
-typedef struct sc_test_rng { uint64_t state; } sc_test_rng;
-void sc_test_rng_seed(sc_test_rng *r, uint64_t seed);
-double sc_test_uniform(sc_test_rng *r, double lo, double hi);
-double sc_test_normal(sc_test_rng *r);
-void sc_test_fill_uniform(sc_test_rng *r, float *x, size_t n, double lo, double hi);
+/* Deterministic pseudo-random test inputs: sc_conf_rng of conformance.h. */
 
 /* max |a - ref| / max(max |ref|, floor): the per-array relative error the tests use. */
 double sc_test_max_abs_diff(const float *a, const double *ref, size_t n);

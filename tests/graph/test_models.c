@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "conformance.h"
 #include "sc_graph.h"
 #include "sc_solver.h"
 #include "sc_test.h"
@@ -502,16 +503,16 @@ static void test_demo_trains(void **state)
                     (64 * 7 * 6 * 128 + 128) + (size_t)128 * (size_t)classes;
     assert_int_equal(totals(ctx, net).params, expect);
 
-    sc_test_rng rng;
-    sc_test_rng_seed(&rng, 1234);
+    sc_conf_rng rng;
+    sc_conf_rng_seed(&rng, 1234);
     float *x = malloc(data.count * sizeof *x);
     assert_non_null(x);
     /* pixels already normalised: (x - 127.5) / 128 lies in [-1, 1) */
-    sc_test_fill_uniform(&rng, x, data.count, -1.0, 1.0);
+    sc_conf_fill(&rng, x, NULL, data.count, -1.0, 1.0);
     sc_assert_ok(ctx, sc_net_write_blob(net, "data", x, data.count));
     float labels[4];
     for (int i = 0; i < batch; i++)
-        labels[i] = (float)((int)sc_test_uniform(&rng, 0, classes) % classes);
+        labels[i] = (float)((int)sc_conf_uniform(&rng, 0, classes) % classes);
     sc_assert_ok(ctx, sc_net_write_blob(net, "label", labels, (size_t)batch));
     free(x);
 

@@ -1,43 +1,18 @@
 /* A-Softmax (MarginInnerProduct): the generated conformance suite and every
  * golden case of ../shared/golden/asoftmax, plus direct tests of the argument
  * errors and of the state helpers. */
-#include "sc_test.h"
+#include "conf_check.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "suite_asoftmax.h"
 
-static void print_failures(const sc_conf_report *rep)
-{
-    for (size_t i = 0; i < rep->n; i++) {
-        const sc_conf_row *r = &rep->rows[i];
-        if (!r->pass)
-            fprintf(stderr, "FAIL %s | %s | %s | max_rel %.3g tol %.3g\n", r->op, r->shape,
-                    r->direction, r->max_rel, r->tol);
-    }
-}
-
-static void run_suite_checked(sc_ctx *ctx, sc_conf_report *rep, sc_status st, size_t min_rows)
-{
-    if (st != SC_OK)
-        fail_msg("suite could not run: %s: %s", sc_status_name(st), sc_ctx_message(ctx));
-    print_failures(rep);
-    assert_true(rep->n >= min_rows);
-    assert_int_equal(sc_conf_failures(rep), 0);
-}
-
 static void test_generated_suite(void **state)
 {
     (void)state;
-    sc_ctx *ctx = sc_test_ctx();
-    sc_conf_report rep = {0};
-    sc_status st = sc_conf_asoftmax(ctx, &rep);
     /* 17 generated cases (8+ rows each), sign-zero, labels, schedule, errors */
-    run_suite_checked(ctx, &rep, st, 100);
-    sc_conf_report_free(&rep);
-    sc_ctx_destroy(ctx);
+    sc_test_run_suite(sc_conf_asoftmax, 100);
 }
 
 static void test_golden_cases(void **state)
@@ -47,7 +22,7 @@ static void test_golden_cases(void **state)
     sc_conf_report rep = {0};
     sc_status st = sc_conf_asoftmax_golden(ctx, sc_test_shared("golden/asoftmax"), &rep);
     /* 29 cases x (lambda, iteration, W, f, 4 gradients, 2 saved) */
-    run_suite_checked(ctx, &rep, st, 29 * 10);
+    sc_test_check_suite(ctx, st, &rep, 29 * 10);
     sc_conf_report_free(&rep);
     sc_ctx_destroy(ctx);
 }
@@ -64,135 +39,104 @@ static void test_golden_missing_dir(void **state)
     sc_ctx_destroy(ctx);
 }
 
-/* Buffers large enough for every error case below, so only the tested
- * problem can fail. */
-typedef struct err_fixture {
-    sc_ctx *ctx;
-    cl_mem big, labels4, labels3;
-    sc_plan *plan;
-} err_fixture;
-
-static void fixture_open(err_fixture *fx)
-{
-    fx->ctx = sc_test_ctx();
-    sc_assert_ok(fx->ctx, sc_buffer_alloc(fx->ctx, 4096 * sizeof(float), &fx->big));
-    sc_assert_ok(fx->ctx, sc_buffer_alloc(fx->ctx, 4 * sizeof(float), &fx->labels4));
-    sc_assert_ok(fx->ctx, sc_buffer_alloc(fx->ctx, 3 * sizeof(float), &fx->labels3));
-    sc_assert_ok(fx->ctx, sc_plan_create(fx->ctx, &fx->plan));
-}
-
-static void fixture_close(err_fixture *fx)
-{
-    assert_int_equal(sc_plan_steps(fx->plan), 0); /* a failed call records nothing */
-    sc_plan_destroy(fx->plan);
-    sc_buffer_release(fx->ctx, fx->big);
-    sc_buffer_release(fx->ctx, fx->labels4);
-    sc_buffer_release(fx->ctx, fx->labels3);
-    sc_ctx_destroy(fx->ctx);
-}
-
-static sc_status forward_with(err_fixture *fx, const sc_asoftmax_params *p, sc_shape x,
+/* The error cases use the fixture's big buffers for every tensor and its
+ * small one (16 floats) for the 4 labels, so only the tested problem fails. */
+static sc_status forward_with(sc_test_bufs *B, const sc_asoftmax_params *p, sc_shape x,
                               sc_shape w, cl_mem labels)
 {
-    return sc_asoftmax_forward(fx->plan, "fc6", p, x, fx->big, labels, w, fx->big, fx->big, 1,
-                               fx->big, fx->big, fx->big);
+    return sc_asoftmax_forward(B->plan, "fc6", p, x, B->a, labels, w, B->a, B->a, 1, B->a, B->a,
+                               B->a);
 }
 
-static sc_status backward_with(err_fixture *fx, const sc_asoftmax_params *p, sc_shape x,
+static sc_status backward_with(sc_test_bufs *B, const sc_asoftmax_params *p, sc_shape x,
                                sc_shape w, cl_mem labels)
 {
-    return sc_asoftmax_backward(fx->plan, "fc6", p, x, fx->big, labels, w, fx->big, fx->big,
-                                fx->big, fx->big, fx->big, fx->big, 0.0f, fx->big);
+    return sc_asoftmax_backward(B->plan, "fc6", p, x, B->a, labels, w, B->a, B->a, B->a, B->a,
+                                B->a, B->a, 0.0f, B->a);
 }
 
-static void assert_message(sc_ctx *ctx, const char *x, const char *w, const char *problem)
+/* The call failed with `want`; the message names the layer, the op, both shapes and the problem. */
+static void expect(sc_test_bufs *B, sc_status got, sc_status want, const char *x, const char *w,
+                   const char *problem)
 {
-    const char *msg = sc_ctx_message(ctx);
-    if (!strstr(msg, "fc6") || !strstr(msg, "MarginInnerProduct") || !strstr(msg, x) ||
-        !strstr(msg, w) || !strstr(msg, problem))
-        fail_msg("unexpected message: %s", msg);
+    sc_test_expect_error(B->ctx, got, want, "fc6", "MarginInnerProduct", x, w, problem, NULL);
 }
 
 static void test_error_margin(void **state)
 {
     (void)state;
-    err_fixture fx;
-    fixture_open(&fx);
+    sc_test_bufs B = sc_test_bufs_open();
     sc_asoftmax_params p = sc_asoftmax_params_default(5);
     sc_shape x = {4, 8, 1, 1}, w = {5, 8, 1, 1};
     p.m = 5;
-    assert_int_equal(forward_with(&fx, &p, x, w, fx.labels4), SC_ERR_ARG);
-    assert_message(fx.ctx, "4x8x1x1", "5x8x1x1", "m = 5 is outside 1..4");
+    expect(&B, forward_with(&B, &p, x, w, B.small), SC_ERR_ARG, "4x8x1x1", "5x8x1x1",
+           "m = 5 is outside 1..4");
     p.m = 0;
-    assert_int_equal(backward_with(&fx, &p, x, w, fx.labels4), SC_ERR_ARG);
-    assert_message(fx.ctx, "4x8x1x1", "5x8x1x1", "m = 0 is outside 1..4");
+    expect(&B, backward_with(&B, &p, x, w, B.small), SC_ERR_ARG, "4x8x1x1", "5x8x1x1",
+           "m = 0 is outside 1..4");
     p.m = 2;
     p.mode = (sc_asoftmax_mode)3;
-    assert_int_equal(backward_with(&fx, &p, x, w, fx.labels4), SC_ERR_ARG);
-    assert_message(fx.ctx, "4x8x1x1", "5x8x1x1", "backward mode 3");
-    fixture_close(&fx);
+    expect(&B, backward_with(&B, &p, x, w, B.small), SC_ERR_ARG, "4x8x1x1", "5x8x1x1",
+           "backward mode 3");
+    assert_int_equal(sc_plan_steps(B.plan), 0); /* a failed call records nothing */
+    sc_test_bufs_close(&B);
 }
 
 static void test_error_shapes(void **state)
 {
     (void)state;
-    err_fixture fx;
-    fixture_open(&fx);
+    sc_test_bufs B = sc_test_bufs_open();
     sc_asoftmax_params p = sc_asoftmax_params_default(5);
     p.m = 4;
     /* K mismatch: 3x1x3 = 9 input values per row, weights of 8 */
-    assert_int_equal(forward_with(&fx, &p, (sc_shape){4, 3, 1, 3}, (sc_shape){5, 8, 1, 1},
-                                  fx.labels4),
-                     SC_ERR_SHAPE);
-    assert_message(fx.ctx, "4x3x1x3", "5x8x1x1", "K = 9");
-    assert_int_equal(backward_with(&fx, &p, (sc_shape){4, 3, 1, 3}, (sc_shape){5, 8, 1, 1},
-                                   fx.labels4),
-                     SC_ERR_SHAPE);
-    assert_message(fx.ctx, "4x3x1x3", "5x8x1x1", "K = 8");
+    expect(&B, forward_with(&B, &p, (sc_shape){4, 3, 1, 3}, (sc_shape){5, 8, 1, 1}, B.small),
+           SC_ERR_SHAPE, "4x3x1x3", "5x8x1x1", "K = 9");
+    expect(&B, backward_with(&B, &p, (sc_shape){4, 3, 1, 3}, (sc_shape){5, 8, 1, 1}, B.small),
+           SC_ERR_SHAPE, "4x3x1x3", "5x8x1x1", "K = 8");
     /* zero M */
-    assert_int_equal(forward_with(&fx, &p, (sc_shape){0, 8, 1, 1}, (sc_shape){5, 8, 1, 1},
-                                  fx.labels4),
-                     SC_ERR_SHAPE);
-    assert_message(fx.ctx, "0x8x1x1", "5x8x1x1", "zero");
+    expect(&B, forward_with(&B, &p, (sc_shape){0, 8, 1, 1}, (sc_shape){5, 8, 1, 1}, B.small),
+           SC_ERR_SHAPE, "0x8x1x1", "5x8x1x1", "zero");
     /* weights rows vs num_output */
-    assert_int_equal(forward_with(&fx, &p, (sc_shape){4, 8, 1, 1}, (sc_shape){6, 8, 1, 1},
-                                  fx.labels4),
-                     SC_ERR_SHAPE);
-    assert_message(fx.ctx, "4x8x1x1", "6x8x1x1", "num_output is 5");
+    expect(&B, forward_with(&B, &p, (sc_shape){4, 8, 1, 1}, (sc_shape){6, 8, 1, 1}, B.small),
+           SC_ERR_SHAPE, "4x8x1x1", "6x8x1x1", "num_output is 5");
     /* output shape inference shares the checks */
     sc_shape out;
-    assert_int_equal(sc_asoftmax_output_shape(fx.ctx, "fc6", &p, (sc_shape){4, 3, 1, 3},
-                                              (sc_shape){5, 8, 1, 1}, &out),
-                     SC_ERR_SHAPE);
-    assert_message(fx.ctx, "4x3x1x3", "5x8x1x1", "K = 9");
-    sc_assert_ok(fx.ctx, sc_asoftmax_output_shape(fx.ctx, "fc6", &p, (sc_shape){4, 2, 2, 2},
-                                                  (sc_shape){5, 8, 1, 1}, &out));
+    expect(&B,
+           sc_asoftmax_output_shape(B.ctx, "fc6", &p, (sc_shape){4, 3, 1, 3},
+                                    (sc_shape){5, 8, 1, 1}, &out),
+           SC_ERR_SHAPE, "4x3x1x3", "5x8x1x1", "K = 9");
+    sc_assert_ok(B.ctx, sc_asoftmax_output_shape(B.ctx, "fc6", &p, (sc_shape){4, 2, 2, 2},
+                                                 (sc_shape){5, 8, 1, 1}, &out));
     assert_int_equal(out.n, 4);
     assert_int_equal(out.c, 5);
     assert_int_equal(out.h * out.w, 1);
-    fixture_close(&fx);
+    assert_int_equal(sc_plan_steps(B.plan), 0);
+    sc_test_bufs_close(&B);
 }
 
 static void test_error_buffers(void **state)
 {
     (void)state;
-    err_fixture fx;
-    fixture_open(&fx);
+    sc_test_bufs B = sc_test_bufs_open();
+    cl_mem labels3;
+    sc_assert_ok(B.ctx, sc_buffer_alloc(B.ctx, 3 * sizeof(float), &labels3));
     sc_asoftmax_params p = sc_asoftmax_params_default(5);
     p.m = 2;
     sc_shape x = {4, 8, 1, 1}, w = {5, 8, 1, 1};
-    assert_int_equal(forward_with(&fx, &p, x, w, fx.labels3), SC_ERR_SHAPE);
-    assert_message(fx.ctx, "4x8x1x1", "5x8x1x1", "label buffer holds 3 floats, needs 4");
-    assert_int_equal(backward_with(&fx, &p, x, w, fx.labels3), SC_ERR_SHAPE);
-    assert_message(fx.ctx, "4x8x1x1", "5x8x1x1", "label buffer holds 3 floats, needs 4");
-    assert_int_equal(forward_with(&fx, &p, x, w, NULL), SC_ERR_ARG);
-    assert_message(fx.ctx, "4x8x1x1", "5x8x1x1", "label buffer is missing");
+    expect(&B, forward_with(&B, &p, x, w, labels3), SC_ERR_SHAPE, "4x8x1x1", "5x8x1x1",
+           "label buffer holds 3 floats, needs 4");
+    expect(&B, backward_with(&B, &p, x, w, labels3), SC_ERR_SHAPE, "4x8x1x1", "5x8x1x1",
+           "label buffer holds 3 floats, needs 4");
+    expect(&B, forward_with(&B, &p, x, w, NULL), SC_ERR_ARG, "4x8x1x1", "5x8x1x1",
+           "label buffer is missing");
     /* m >= 2 needs the workspace for dx */
-    assert_int_equal(sc_asoftmax_backward(fx.plan, "fc6", &p, x, fx.big, fx.labels4, w, fx.big,
-                                          fx.big, fx.big, fx.big, NULL, fx.big, 0.0f, fx.big),
-                     SC_ERR_ARG);
-    assert_message(fx.ctx, "4x8x1x1", "5x8x1x1", "workspace buffer is missing");
-    fixture_close(&fx);
+    expect(&B,
+           sc_asoftmax_backward(B.plan, "fc6", &p, x, B.a, B.small, w, B.a, B.a, B.a, B.a, NULL,
+                                B.a, 0.0f, B.a),
+           SC_ERR_ARG, "4x8x1x1", "5x8x1x1", "workspace buffer is missing");
+    assert_int_equal(sc_plan_steps(B.plan), 0);
+    sc_buffer_release(B.ctx, labels3);
+    sc_test_bufs_close(&B);
 }
 
 static void test_sizes_and_state(void **state)

@@ -7,6 +7,7 @@
  *  - Caffe's pooling output sizes, window sizes and tie rules on hand cases;
  *  - BatchNorm running statistics, SGD, losses and lr policies on hand numbers. */
 #include "sc_test.h"
+#include "conformance.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -32,10 +33,10 @@ static double *alloc_d(size_t n)
     return p;
 }
 
-static void fill(sc_test_rng *r, double *x, size_t n, double lo, double hi)
+static void fill(sc_conf_rng *r, double *x, size_t n, double lo, double hi)
 {
     for (size_t i = 0; i < n; i++)
-        x[i] = sc_test_uniform(r, lo, hi);
+        x[i] = sc_conf_uniform(r, lo, hi);
 }
 
 static void expect_close(const char *what, const double *a, const double *ref, size_t n,
@@ -389,8 +390,8 @@ static void conv_fwd_shape(const conv_shape *s, const double *x, const double *w
 static void test_conv_vs_im2col(void **state)
 {
     (void)state;
-    sc_test_rng r;
-    sc_test_rng_seed(&r, 11);
+    sc_conf_rng r;
+    sc_conf_rng_seed(&r, 11);
     for (size_t t = 0; t < sizeof conv_shapes / sizeof conv_shapes[0]; t++) {
         const conv_shape *s = &conv_shapes[t];
         double *x = alloc_d(conv_xn(s)), *w = alloc_d(conv_wn(s)), *b = alloc_d((size_t)s->K);
@@ -431,8 +432,8 @@ static void conv_fd_fwd(void *vctx, const double *in, double *out)
 static void test_conv_backward_fd(void **state)
 {
     (void)state;
-    sc_test_rng r;
-    sc_test_rng_seed(&r, 12);
+    sc_conf_rng r;
+    sc_conf_rng_seed(&r, 12);
     for (size_t t = 0; t < sizeof conv_shapes / sizeof conv_shapes[0]; t++) {
         const conv_shape *s = &conv_shapes[t];
         size_t xn = conv_xn(s), wn = conv_wn(s), yn = conv_yn(s);
@@ -482,8 +483,8 @@ static void test_inner_product(void **state)
     ref_inner_product_forward(1, 2, 3, x0, wt0, b0, 1, y0);
     expect_close("ip hand transpose", y0, want, 3, TIGHT);
 
-    sc_test_rng r;
-    sc_test_rng_seed(&r, 13);
+    sc_conf_rng r;
+    sc_conf_rng_seed(&r, 13);
     for (int transpose = 0; transpose < 2; transpose++) {
         int M = 3, K = 7, N = 5;
         double *x = alloc_d(M * K), *w = alloc_d(N * K), *b = alloc_d(N), *dy = alloc_d(M * N);
@@ -579,8 +580,8 @@ static void test_pool_backward_fd(void **state)
         {REF_POOL_MAX, 1, 2, 5, 9, 2, 3, 2, 3, 1, 1}, {REF_POOL_AVE, 1, 2, 5, 9, 2, 3, 2, 3, 1, 1},
         {REF_POOL_AVE, 1, 1, 4, 4, 3, 3, 2, 2, 1, 1},
     };
-    sc_test_rng r;
-    sc_test_rng_seed(&r, 14);
+    sc_conf_rng r;
+    sc_conf_rng_seed(&r, 14);
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
         const pool_ctx *p = &shapes[t];
         int OH = ref_pool_out_size(p->H, p->kh, p->sh, p->ph);
@@ -651,8 +652,8 @@ static void test_batchnorm_backward_fd(void **state)
 {
     (void)state;
     const int shapes[][3] = {{2, 3, 5}, {1, 5, 7}, {4, 2, 1}};
-    sc_test_rng r;
-    sc_test_rng_seed(&r, 15);
+    sc_conf_rng r;
+    sc_conf_rng_seed(&r, 15);
     for (size_t t = 0; t < 3; t++) {
         int N = shapes[t][0], C = shapes[t][1], HW = shapes[t][2];
         size_t n = (size_t)N * C * HW;
@@ -698,8 +699,8 @@ static void test_prelu_scale(void **state)
     double yh[4], want[4] = {-0.5, 0, 3, -0.5};
     ref_prelu_forward(1, 2, 2, xh, slope, 0, yh);
     expect_close("prelu hand", yh, want, 4, TIGHT);
-    sc_test_rng r;
-    sc_test_rng_seed(&r, 16);
+    sc_conf_rng r;
+    sc_conf_rng_seed(&r, 16);
     for (int shared = 0; shared < 2; shared++) {
         int N = 2, C = 3, HW = 5, n = N * C * HW;
         double *x = alloc_d(n), *dy = alloc_d(n), *dx = alloc_d(n);
@@ -754,8 +755,8 @@ static void test_eltwise(void **state)
     ref_eltwise_forward(REF_ELTWISE_MAX, 3, 2, ins, NULL, y, am);
     assert_int_equal(am[0], 1), assert_int_equal(am[1], 1);
 
-    sc_test_rng r;
-    sc_test_rng_seed(&r, 17);
+    sc_conf_rng r;
+    sc_conf_rng_seed(&r, 17);
     enum { n = 23 };
     double *x[3], *dx[3], dy[n], yout[n], coeffs[3] = {0.5, -2, 1.5};
     for (int i = 0; i < 3; i++) {
@@ -764,7 +765,7 @@ static void test_eltwise(void **state)
     }
     fill(&r, dy, n, -1, 1);
     for (size_t i = 0; i < n; i++) /* MAX: the winner at least 0.5 ahead of the others */
-        x[i % 3][i] = sc_test_uniform(&r, 1.5, 2);
+        x[i % 3][i] = sc_conf_uniform(&r, 1.5, 2);
     const ref_eltwise_op ops[3] = {REF_ELTWISE_SUM, REF_ELTWISE_PROD, REF_ELTWISE_MAX};
     int arg[n];
     for (int o = 0; o < 3; o++) {
@@ -809,8 +810,8 @@ static void test_softmax_and_loss_fd(void **state)
     enum { N = 3, C = 5, INNER = 2, n = N * C * INNER };
     const int labels[N * INNER] = {0, 4, 255, 2, 1, 3};
     double x[n], y[n], dy[n], dx[n], top = 0.7;
-    sc_test_rng r;
-    sc_test_rng_seed(&r, 18);
+    sc_conf_rng r;
+    sc_conf_rng_seed(&r, 18);
     fill(&r, x, n, -3, 3), fill(&r, dy, n, -1, 1);
     sm_ctx c = {N, C, INNER, labels, 1, 255, REF_NORM_VALID};
     ref_softmax_forward(N, C, INNER, x, y);

@@ -1,49 +1,13 @@
 /* The SGD update on the test device: the conformance suite (a recorded plan
  * replayed with a changing learning-rate buffer), a hand-computed step and the
  * argument errors. */
-#include "sc_test.h"
-
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "conf_check.h"
 #include "suite_pool_loss.h"
-
-static void print_rows(const sc_conf_report *rep)
-{
-    int all = getenv("SPHERECL_CONF_VERBOSE") != NULL;
-    for (size_t i = 0; i < rep->n; i++) {
-        const sc_conf_row *r = &rep->rows[i];
-        if (all || !r->pass)
-            printf("%s %-16s %-44s %-24s max_rel %.3g tol %.3g\n", r->pass ? "PASS" : "FAIL",
-                   r->op, r->shape, r->direction, r->max_rel, r->tol);
-    }
-}
 
 static void test_sgd_suite(void **state)
 {
     (void)state;
-    sc_ctx *ctx = sc_test_ctx();
-    sc_conf_report rep = {0};
-    sc_assert_ok(ctx, sc_conf_sgd(ctx, &rep));
-    print_rows(&rep);
-    size_t failures = sc_conf_failures(&rep);
-    printf("sgd: %zu rows, %zu failed\n", rep.n, failures);
-    sc_conf_report_free(&rep);
-    sc_ctx_destroy(ctx);
-    assert_int_equal(failures, 0);
-}
-
-static void expect_message(sc_ctx *ctx, sc_status st, const char *a, const char *b,
-                           const char *c)
-{
-    assert_int_not_equal(st, SC_OK);
-    const char *msg = sc_ctx_message(ctx);
-    const char *needles[] = {a, b, c};
-    for (size_t i = 0; i < sizeof needles / sizeof *needles; i++)
-        if (needles[i] && !strstr(msg, needles[i]))
-            fail_msg("message \"%s\" lacks \"%s\"", msg, needles[i]);
+    sc_test_run_suite(sc_conf_sgd, 0);
 }
 
 /* One L2 + momentum step with iter_size 2, by hand:
@@ -90,33 +54,28 @@ static void test_hand_step(void **state)
 static void test_errors(void **state)
 {
     (void)state;
-    sc_ctx *ctx = sc_test_ctx();
-    cl_mem x, y;
-    sc_assert_ok(ctx, sc_buffer_alloc(ctx, 4096 * sizeof(float), &x));
-    sc_assert_ok(ctx, sc_buffer_alloc(ctx, 16 * sizeof(float), &y));
-    sc_plan *plan;
-    sc_assert_ok(ctx, sc_plan_create(ctx, &plan));
+    sc_test_bufs B = sc_test_bufs_open();
+    sc_ctx *ctx = B.ctx;
+    sc_plan *plan = B.plan;
+    cl_mem x = B.a, y = B.small;
     sc_sgd_params p = {1.0f, 1.0f, 0.9f, 5e-4f, 1, SC_REG_L2};
-    expect_message(ctx, sc_sgd_update(plan, "conv1_1.w", 0, x, x, x, x, &p),
-                   "conv1_1.w (SGD)", "0 elements", NULL);
-    expect_message(ctx, sc_sgd_clear_diff(plan, "conv1_1.w", 0, x), "conv1_1.w (SGD)",
-                   "0 elements", NULL);
-    expect_message(ctx, sc_sgd_update(plan, "conv1_1.w", 100, x, x, y, x, &p),
-                   "conv1_1.w (SGD)", "history buffer holds", "needs 100");
-    expect_message(ctx, sc_sgd_clear_diff(plan, "conv1_1.w", 100, y), "conv1_1.w (SGD)",
-                   "diff buffer holds", "needs 100");
+    sc_test_expect_error(ctx, sc_sgd_update(plan, "conv1_1.w", 0, x, x, x, x, &p), SC_ERR_ARG,
+                         "conv1_1.w (SGD)", "0 elements", NULL);
+    sc_test_expect_error(ctx, sc_sgd_clear_diff(plan, "conv1_1.w", 0, x), SC_ERR_ARG,
+                         "conv1_1.w (SGD)", "0 elements", NULL);
+    sc_test_expect_error(ctx, sc_sgd_update(plan, "conv1_1.w", 100, x, x, y, x, &p), SC_ERR_SHAPE,
+                         "conv1_1.w (SGD)", "history buffer holds", "needs 100", NULL);
+    sc_test_expect_error(ctx, sc_sgd_clear_diff(plan, "conv1_1.w", 100, y), SC_ERR_SHAPE,
+                         "conv1_1.w (SGD)", "diff buffer holds", "needs 100", NULL);
     p.iter_size = 0;
-    expect_message(ctx, sc_sgd_update(plan, "conv1_1.b", 4, x, x, x, x, &p), "conv1_1.b (SGD)",
-                   "iter_size 0", NULL);
+    sc_test_expect_error(ctx, sc_sgd_update(plan, "conv1_1.b", 4, x, x, x, x, &p), SC_ERR_ARG,
+                         "conv1_1.b (SGD)", "iter_size 0", NULL);
     p.iter_size = 1;
     p.regularization = (sc_regularization)5;
-    expect_message(ctx, sc_sgd_update(plan, "conv1_1.b", 4, x, x, x, x, &p), "conv1_1.b (SGD)",
-                   "regularization", NULL);
+    sc_test_expect_error(ctx, sc_sgd_update(plan, "conv1_1.b", 4, x, x, x, x, &p), SC_ERR_ARG,
+                         "conv1_1.b (SGD)", "regularization", NULL);
     assert_int_equal(sc_plan_steps(plan), 0);
-    sc_plan_destroy(plan);
-    sc_buffer_release(ctx, x);
-    sc_buffer_release(ctx, y);
-    sc_ctx_destroy(ctx);
+    sc_test_bufs_close(&B);
 }
 
 int main(void)

@@ -1,52 +1,23 @@
 /* SoftmaxWithLoss and Accuracy on the test device: the conformance suites, the
  * golden A-Softmax cases' loss records, out-of-range labels, and the argument
  * errors. */
-#include "sc_test.h"
+#include "conf_check.h"
 
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "suite_pool_loss.h"
 
-static void print_rows(const sc_conf_report *rep)
-{
-    int all = getenv("SPHERECL_CONF_VERBOSE") != NULL;
-    for (size_t i = 0; i < rep->n; i++) {
-        const sc_conf_row *r = &rep->rows[i];
-        if (all || !r->pass)
-            printf("%s %-16s %-44s %-24s max_rel %.3g tol %.3g\n", r->pass ? "PASS" : "FAIL",
-                   r->op, r->shape, r->direction, r->max_rel, r->tol);
-    }
-}
-
 static void test_softmax_loss_suite(void **state)
 {
     (void)state;
-    sc_ctx *ctx = sc_test_ctx();
-    sc_conf_report rep = {0};
-    sc_assert_ok(ctx, sc_conf_softmax_loss(ctx, &rep));
-    print_rows(&rep);
-    size_t failures = sc_conf_failures(&rep);
-    printf("softmax_loss: %zu rows, %zu failed\n", rep.n, failures);
-    sc_conf_report_free(&rep);
-    sc_ctx_destroy(ctx);
-    assert_int_equal(failures, 0);
+    sc_test_run_suite(sc_conf_softmax_loss, 0);
 }
 
 static void test_accuracy_suite(void **state)
 {
     (void)state;
-    sc_ctx *ctx = sc_test_ctx();
-    sc_conf_report rep = {0};
-    sc_assert_ok(ctx, sc_conf_accuracy(ctx, &rep));
-    print_rows(&rep);
-    size_t failures = sc_conf_failures(&rep);
-    printf("accuracy: %zu rows, %zu failed\n", rep.n, failures);
-    sc_conf_report_free(&rep);
-    sc_ctx_destroy(ctx);
-    assert_int_equal(failures, 0);
+    sc_test_run_suite(sc_conf_accuracy, 0);
 }
 
 static void test_golden(void **state)
@@ -54,14 +25,10 @@ static void test_golden(void **state)
     (void)state;
     sc_ctx *ctx = sc_test_ctx();
     sc_conf_report rep = {0};
-    sc_assert_ok(ctx, sc_conf_softmax_loss_golden(ctx, sc_test_shared("golden/asoftmax"), &rep));
-    print_rows(&rep);
-    size_t failures = sc_conf_failures(&rep);
-    printf("golden: %zu rows, %zu failed\n", rep.n, failures);
-    assert_true(rep.n >= 2 * 29); /* loss and dx of every case */
+    sc_status st = sc_conf_softmax_loss_golden(ctx, sc_test_shared("golden/asoftmax"), &rep);
+    sc_test_check_suite(ctx, st, &rep, 2 * 29); /* loss and dx of every case */
     sc_conf_report_free(&rep);
     sc_ctx_destroy(ctx);
-    assert_int_equal(failures, 0);
 }
 
 static void test_golden_missing_folder(void **state)
@@ -73,17 +40,6 @@ static void test_golden_missing_folder(void **state)
     assert_non_null(strstr(sc_ctx_message(ctx), "/nonexistent/golden"));
     sc_conf_report_free(&rep);
     sc_ctx_destroy(ctx);
-}
-
-static void expect_message(sc_ctx *ctx, sc_status st, const char *a, const char *b,
-                           const char *c)
-{
-    assert_int_not_equal(st, SC_OK);
-    const char *msg = sc_ctx_message(ctx);
-    const char *needles[] = {a, b, c};
-    for (size_t i = 0; i < sizeof needles / sizeof *needles; i++)
-        if (needles[i] && !strstr(msg, needles[i]))
-            fail_msg("message \"%s\" lacks \"%s\"", msg, needles[i]);
 }
 
 /* Labels outside [0, C) do not crash: they are ignored and counted. */
@@ -131,44 +87,42 @@ static void test_bad_labels(void **state)
 static void test_errors(void **state)
 {
     (void)state;
-    sc_ctx *ctx = sc_test_ctx();
-    cl_mem x, y;
-    sc_assert_ok(ctx, sc_buffer_alloc(ctx, 4096 * sizeof(float), &x));
-    sc_assert_ok(ctx, sc_buffer_alloc(ctx, 16 * sizeof(float), &y));
-    sc_plan *plan;
-    sc_assert_ok(ctx, sc_plan_create(ctx, &plan));
+    sc_test_bufs B = sc_test_bufs_open();
+    sc_ctx *ctx = B.ctx;
+    sc_plan *plan = B.plan;
+    cl_mem x = B.a, y = B.small;
     sc_softmax_loss_params p = sc_softmax_loss_defaults();
     /* 64 positions, a label buffer of 16 floats (at most 32 from the pool) */
-    expect_message(ctx,
-                   sc_softmax_loss_forward(plan, "fc6_loss", &p, (sc_shape){64, 10, 1, 1}, x, y,
-                                           x, x, x),
-                   "fc6_loss (SoftmaxWithLoss)", "labels", "64x10x1x1");
-    expect_message(ctx,
-                   sc_softmax_loss_backward(plan, "fc6_loss", &p, (sc_shape){64, 10, 1, 1}, x, y,
-                                            x, 1.0f, x, 0.0f),
-                   "fc6_loss (SoftmaxWithLoss)", "labels", "64x10x1x1");
-    expect_message(ctx,
-                   sc_softmax_loss_forward(plan, "fc6_loss", &p, (sc_shape){0, 10, 1, 1}, x, x,
-                                           x, x, x),
-                   "fc6_loss (SoftmaxWithLoss)", "0x10x1x1", "zero");
-    expect_message(ctx,
-                   sc_softmax_loss_forward(plan, "fc6_loss", &p, (sc_shape){4, 10, 1, 1}, x, x,
-                                           x, NULL, x),
-                   "fc6_loss (SoftmaxWithLoss)", "state", "missing");
+    sc_test_expect_error(ctx,
+                         sc_softmax_loss_forward(plan, "fc6_loss", &p, (sc_shape){64, 10, 1, 1},
+                                                 x, y, x, x, x),
+                         SC_ERR_SHAPE, "fc6_loss (SoftmaxWithLoss)", "labels", "64x10x1x1", NULL);
+    sc_test_expect_error(ctx,
+                         sc_softmax_loss_backward(plan, "fc6_loss", &p, (sc_shape){64, 10, 1, 1},
+                                                  x, y, x, 1.0f, x, 0.0f),
+                         SC_ERR_SHAPE, "fc6_loss (SoftmaxWithLoss)", "labels", "64x10x1x1", NULL);
+    sc_test_expect_error(ctx,
+                         sc_softmax_loss_forward(plan, "fc6_loss", &p, (sc_shape){0, 10, 1, 1},
+                                                 x, x, x, x, x),
+                         SC_ERR_SHAPE, "fc6_loss (SoftmaxWithLoss)", "0x10x1x1", "zero", NULL);
+    sc_test_expect_error(ctx,
+                         sc_softmax_loss_forward(plan, "fc6_loss", &p, (sc_shape){4, 10, 1, 1},
+                                                 x, x, x, NULL, x),
+                         SC_ERR_ARG, "fc6_loss (SoftmaxWithLoss)", "state", "missing", NULL);
     sc_accuracy_params a = {11, 0, 0};
-    expect_message(ctx, sc_accuracy_forward(plan, "acc", &a, (sc_shape){4, 10, 1, 1}, x, x, x),
-                   "acc (Accuracy)", "top_k 11", "4x10x1x1");
+    sc_test_expect_error(ctx,
+                         sc_accuracy_forward(plan, "acc", &a, (sc_shape){4, 10, 1, 1}, x, x, x),
+                         SC_ERR_ARG, "acc (Accuracy)", "top_k 11", "4x10x1x1", NULL);
     a.top_k = 0;
-    expect_message(ctx, sc_accuracy_forward(plan, "acc", &a, (sc_shape){4, 10, 1, 1}, x, x, x),
-                   "acc (Accuracy)", "top_k 0", "4x10x1x1");
+    sc_test_expect_error(ctx,
+                         sc_accuracy_forward(plan, "acc", &a, (sc_shape){4, 10, 1, 1}, x, x, x),
+                         SC_ERR_ARG, "acc (Accuracy)", "top_k 0", "4x10x1x1", NULL);
     a.top_k = 1;
-    expect_message(ctx, sc_accuracy_forward(plan, "acc", &a, (sc_shape){64, 10, 1, 1}, x, y, x),
-                   "acc (Accuracy)", "labels", "64x10x1x1");
+    sc_test_expect_error(ctx,
+                         sc_accuracy_forward(plan, "acc", &a, (sc_shape){64, 10, 1, 1}, x, y, x),
+                         SC_ERR_SHAPE, "acc (Accuracy)", "labels", "64x10x1x1", NULL);
     assert_int_equal(sc_plan_steps(plan), 0);
-    sc_plan_destroy(plan);
-    sc_buffer_release(ctx, x);
-    sc_buffer_release(ctx, y);
-    sc_ctx_destroy(ctx);
+    sc_test_bufs_close(&B);
 }
 
 int main(void)

@@ -8,6 +8,7 @@
  * gamma = (k + 2) * u and u = 2^-24 (Higham, Accuracy and Stability, 3.1).
  * Any indexing or transpose mistake exceeds it by orders of magnitude. */
 #include "sc_test.h"
+#include "conformance.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -83,8 +84,8 @@ static size_t extent(sc_layout layout, size_t rows, size_t cols, size_t ld)
 
 static void run_case(sc_ctx *ctx, sc_layout layout, int ta, int tb, gemm_case cs, size_t batch)
 {
-    sc_test_rng rng;
-    sc_test_rng_seed(&rng, cs.m * 1000003 + cs.n * 101 + cs.k + (size_t)ta * 7 + (size_t)tb * 13);
+    sc_conf_rng rng;
+    sc_conf_rng_seed(&rng, cs.m * 1000003 + cs.n * 101 + cs.k + (size_t)ta * 7 + (size_t)tb * 13);
     host_gemm h = {0};
     sc_gemm_args *g = &h.g;
     g->layout = layout;
@@ -116,9 +117,9 @@ static void run_case(sc_ctx *ctx, sc_layout layout, int ta, int tb, gemm_case cs
     h.b = malloc(h.nb * sizeof(float));
     h.c = malloc(h.nc * sizeof(float));
     float *out = malloc(h.nc * sizeof(float));
-    sc_test_fill_uniform(&rng, h.a, h.na, -1, 1);
-    sc_test_fill_uniform(&rng, h.b, h.nb, -1, 1);
-    sc_test_fill_uniform(&rng, h.c, h.nc, -1, 1);
+    sc_conf_fill(&rng, h.a, NULL, h.na, -1, 1);
+    sc_conf_fill(&rng, h.b, NULL, h.nb, -1, 1);
+    sc_conf_fill(&rng, h.c, NULL, h.nc, -1, 1);
     sc_assert_ok(ctx, sc_buffer_alloc(ctx, h.na * sizeof(float), &g->a));
     sc_assert_ok(ctx, sc_buffer_alloc(ctx, h.nb * sizeof(float), &g->b));
     sc_assert_ok(ctx, sc_buffer_alloc(ctx, h.nc * sizeof(float), &g->c));
