@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "loader.h"
 #include "sc_graph.h"
 
 typedef struct info_args {
@@ -163,7 +164,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 1;
     }
-    sc_net_options opts = {.phase = a.phase, .shapes_only = !a.memory, .batch = a.batch};
+    sc_net_options opts = {.phase = a.phase, .shapes_only = !a.memory, .batch = a.batch,
+                           .image_size = sc_loader_probe_size};
     sc_net *net = NULL;
     /* a shapes-only net allocates nothing; the context carries its errors */
     sc_ctx *ctx = NULL;

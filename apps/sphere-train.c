@@ -451,7 +451,8 @@ static int setup(trainer *t)
     printf("Device: %s (%s, %s), GEMM: %s\n", d->name, sc_device_type_name(d->type), d->platform,
            sc_gemm_provider_name(sc_ctx_gemm_provider(t->ctx)));
     sc_net_options no = {.seed = t->seed,
-                         .asoftmax_exact = t->args.asoftmax && !strcmp(t->args.asoftmax, "exact")};
+                         .asoftmax_exact = t->args.asoftmax && !strcmp(t->args.asoftmax, "exact"),
+                         .image_size = sc_loader_probe_size};
     if (sc_solver_create(t->ctx, &t->sp, &no, &t->solver) != SC_OK) {
         fprintf(stderr, "sphere-train: %s\n", sc_ctx_message(t->ctx));
         return 0;

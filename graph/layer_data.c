@@ -5,9 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
-
-#include "image.h"
-#include "image_list.h"
+#include <unistd.h>
 
 static sc_status shape_from_msg(sc_layer *l, const sc_pt_node *shape, int *nd, int dims[4])
 {
@@ -55,34 +53,29 @@ const sc_layer_kind sc_layer_input = {
 };
 
 /* Image size for ImageData: new_height/new_width, else crop_size, else the
- * first image of the list; if the list cannot be read (building a net whose
- * data is elsewhere), the SphereFace crop size 112x96 is assumed. */
-static void first_image_size(sc_layer *l, const sc_pt_node *idp, int *h, int *w)
+ * app's probe of the list (its first image), else the SphereFace crop
+ * 112x96 (building a net whose data is elsewhere must still work). A
+ * relative list is looked up in the working directory (as Caffe does), then
+ * next to the prototxt. */
+static void probe_image_size(sc_layer *l, const sc_pt_node *idp, int *h, int *w)
 {
     *h = 112;
     *w = 96;
+    const sc_net_options *o = &l->net->opts;
+    if (!o->image_size)
+        return;
     const char *source = "", *root = "";
     sc_pt_get_string(idp, "source", "", &source, NULL);
     sc_pt_get_string(idp, "root_folder", "", &root, NULL);
-    sc_image_list list = {0};
-    sc_error err = {0};
-    char path[4096], src_path[4096];
-    if (source[0] != '/')
-        snprintf(src_path, sizeof src_path, "%s/%s", l->net->base_dir, source);
-    else
-        snprintf(src_path, sizeof src_path, "%s", source);
-    if (sc_image_list_load(src_path, &list, &err) != SC_OK || list.count == 0) {
-        sc_image_list_free(&list);
-        return;
+    char list[4096];
+    snprintf(list, sizeof list, "%s", source);
+    if (source[0] != '/' && access(source, R_OK) != 0)
+        snprintf(list, sizeof list, "%s/%s", l->net->base_dir, source);
+    int ph = 0, pw = 0;
+    if (o->image_size(o->image_size_user, list, root, &ph, &pw) == SC_OK && ph > 0 && pw > 0) {
+        *h = ph;
+        *w = pw;
     }
-    sc_image img = {0};
-    if (sc_path_join(root, list.items[0].path, path, sizeof path, &err) == SC_OK &&
-        sc_image_load(path, 0, &img, &err) == SC_OK) {
-        *h = img.h;
-        *w = img.w;
-    }
-    sc_image_free(&img);
-    sc_image_list_free(&list);
 }
 
 static sc_status image_data_setup(sc_layer *l, sc_net *n)
@@ -105,7 +98,7 @@ static sc_status image_data_setup(sc_layer *l, sc_net *n)
     if (crop > 0)
         h = w = (int)crop;
     else if (h <= 0 || w <= 0)
-        first_image_size(l, idp, &h, &w);
+        probe_image_size(l, idp, &h, &w);
     int dims[4] = {(int)batch, color ? 3 : 1, h, w};
     sc_value_set_shape(sc_layer_top(l, 0), 4, dims);
     sc_value_set_shape(sc_layer_top(l, 1), 1, dims);

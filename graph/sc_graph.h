@@ -26,6 +26,12 @@ typedef struct sc_net_options {
     int asoftmax_exact;     /* A-Softmax backward: 0 caffe (default), 1 exact */
     const char *base_dir;   /* relative paths in data layers resolve here (NULL: prototxt's dir) */
     int shapes_only;        /* infer shapes and declare parameters, allocate nothing (sphere-info) */
+    /* ImageData layers without new_height/new_width or crop_size take their
+     * image size from this probe of their list (the apps read its first
+     * image); NULL or a failed probe: 112x96, the SphereFace crop. */
+    sc_status (*image_size)(void *user, const char *list, const char *root, int *height,
+                            int *width);
+    void *image_size_user;
 } sc_net_options;
 
 /* Builds a net from a prototxt file (or an already parsed NetParameter tree,

@@ -4,6 +4,8 @@
 #endif
 #include "image_write.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <png.h>
 #include <stdio.h>
@@ -55,41 +57,6 @@ sc_status sc_image_encode_png(const sc_image *img, unsigned char **data, size_t 
     return SC_OK;
 }
 
-static sc_status io_fail(sc_error *err, const char *path, const char *what, int errnum)
-{
-    char buf[128] = "unknown error";
-    (void)strerror_r(errnum, buf, sizeof buf);
-    return sc_fail(err, SC_ERR_IO, "%s: %s: %s", path, what, buf);
-}
-
-sc_status sc_write_file(const char *path, const void *data, size_t size, sc_error *err)
-{
-    size_t n = strlen(path) + 5;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return sc_fail(err, SC_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, n, "%s.tmp", path);
-    sc_status st = SC_OK;
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        st = io_fail(err, path, "cannot create", errno);
-    } else {
-        int ok = fwrite(data, 1, size, f) == size;
-        int errnum = errno;
-        if (fclose(f) != 0 && ok) {
-            ok = 0;
-            errnum = errno;
-        }
-        if (!ok)
-            st = io_fail(err, path, "write failed", errnum);
-        else if (rename(tmp, path) != 0)
-            st = io_fail(err, path, "cannot rename the temporary file", errno);
-        if (st != SC_OK)
-            remove(tmp);
-    }
-    free(tmp);
-    return st;
-}
 
 sc_status sc_image_write_png(const char *path, const sc_image *img, sc_error *err)
 {
@@ -101,7 +68,7 @@ sc_status sc_image_write_png(const char *path, const sc_image *img, sc_error *er
             sc_error_prefix(err, "%s: ", path);
         return st;
     }
-    st = sc_write_file(path, data, size, err);
+    st = sc_write_file_atomic(path, data, size, err);
     free(data);
     return st;
 }

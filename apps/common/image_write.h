@@ -23,9 +23,4 @@ sc_status sc_image_encode_png(const sc_image *img, unsigned char **data, size_t 
  * when the file cannot be created or written, plus the errors above. */
 sc_status sc_image_write_png(const char *path, const sc_image *img, sc_error *err);
 
-/* Writes size bytes to "<path>.tmp" and renames it to path, so readers see
- * the old file or the whole new one. SC_ERR_IO naming path on failure (the
- * temporary file is removed). */
-sc_status sc_write_file(const char *path, const void *data, size_t size, sc_error *err);
-
 #endif

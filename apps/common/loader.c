@@ -475,3 +475,26 @@ size_t sc_loader_listed(const sc_loader *l) { return l->listed; }
 size_t sc_loader_bad_count(const sc_loader *l) { return l->n_bad; }
 const char *sc_loader_bad(const sc_loader *l, size_t i) { return i < l->n_bad ? l->bad[i] : NULL; }
 int sc_loader_max_label(const sc_loader *l) { return l->max_label; }
+
+sc_status sc_loader_probe_size(void *user, const char *list_path, const char *root, int *height,
+                               int *width)
+{
+    (void)user;
+    sc_image_list list = {0};
+    sc_error err = {0};
+    sc_status st = sc_image_list_load(list_path, &list, &err);
+    for (size_t i = 0; st == SC_OK && i < list.count && i < 16; i++) {
+        char path[4096];
+        sc_image img = {0};
+        if (sc_path_join(root ? root : "", list.items[i].path, path, sizeof path, &err) != SC_OK ||
+            sc_image_load(path, 0, &img, &err) != SC_OK)
+            continue; /* a bad first entry is reported by the loader later */
+        *height = img.h;
+        *width = img.w;
+        sc_image_free(&img);
+        sc_image_list_free(&list);
+        return SC_OK;
+    }
+    sc_image_list_free(&list);
+    return st == SC_OK ? SC_ERR_IO : st;
+}

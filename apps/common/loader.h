@@ -38,6 +38,11 @@ typedef struct sc_loader_config {
 
 typedef struct sc_loader sc_loader;
 
+/* Size of the first decodable image of a list (how Caffe sizes ImageData
+ * blobs): the probe apps give the net builder (sc_net_options.image_size). */
+sc_status sc_loader_probe_size(void *user, const char *list, const char *root, int *height,
+                               int *width);
+
 /* Progress of the validation pass (called from the creating thread). */
 typedef void (*sc_loader_progress_fn)(void *user, size_t done, size_t total);
 

@@ -1,6 +1,8 @@
 /* sc_common: what the SphereCL apps share above the libraries: image
- * decoding and network-input conversion, Caffe ImageData list files, the
- * "gtext" golden-data reader, SHA-256, and whole-file reading. */
+ * decoding/encoding and network-input conversion, Caffe ImageData list files
+ * and the threaded batch loader, the "gtext" golden-data reader, the LFW
+ * verification protocol, the synthetic identity generator, SHA-256, and
+ * whole-file reading. */
 #ifndef SC_COMMON_H
 #define SC_COMMON_H
 
@@ -9,8 +11,12 @@
 #include "gtext.h"
 #include "image.h"
 #include "image_list.h"
+#include "image_write.h"
+#include "loader.h"
 #include "sc_error.h"
 #include "sha256.h"
+#include "synth.h"
+#include "verification.h"
 
 /* Reads a whole regular file into a malloc'd buffer with one extra NUL byte
  * after the data, so text parsers may treat it as a string. Files larger than

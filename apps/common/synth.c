@@ -6,6 +6,8 @@
 #endif
 #include "synth.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -135,7 +137,7 @@ static void sy_printf(sy_text *t, const char *fmt, ...)
 static sc_status sy_text_write(sy_text *t, const char *path, sc_error *err)
 {
     sc_status st = t->failed ? sc_fail(err, SC_ERR_NOMEM, "%s: out of memory", path)
-                             : sc_write_file(path, t->p ? t->p : "", t->len, err);
+                             : sc_write_file_atomic(path, t->p ? t->p : "", t->len, err);
     free(t->p);
     *t = (sy_text){0};
     return st;

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "conformance.h"
+#include "loader.h"
 #include "sc_graph.h"
 #include "sc_solver.h"
 #include "sc_test.h"
@@ -484,7 +485,8 @@ static void test_demo_trains(void **state)
     sc_ctx *ctx = sc_test_ctx();
     const char *dir = write_demo_list();
     const int batch = 4;
-    sc_net_options opts = {.phase = SC_PHASE_TRAIN, .batch = batch, .seed = 7, .base_dir = dir};
+    sc_net_options opts = {.phase = SC_PHASE_TRAIN, .batch = batch, .seed = 7, .base_dir = dir,
+                           .image_size = sc_loader_probe_size};
     sc_net *net = NULL;
     sc_assert_ok(ctx, sc_net_create(ctx, model_path("demo_train.prototxt"), &opts, &net));
 
