@@ -29,6 +29,9 @@ sc_status sc_net_backward(sc_net *net)
     return run(net, net->backward);
 }
 
+sc_plan *sc_net_forward_plan(const sc_net *net) { return net->forward; }
+sc_plan *sc_net_backward_plan(const sc_net *net) { return net->backward; }
+
 sc_status sc_net_clear_param_diffs(sc_net *net) { return run(net, net->clear_diffs); }
 
 static int find_value_by_name(const sc_net *net, const char *name)

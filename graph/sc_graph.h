@@ -54,6 +54,10 @@ sc_status sc_net_set_batch(sc_net **net, int batch);
 /* Replays the forward / backward plan (does not wait for the device). */
 sc_status sc_net_forward(sc_net *net);
 sc_status sc_net_backward(sc_net *net);
+/* The recorded forward and backward plans (backward is empty in TEST), e.g.
+ * for sc_plan_profile. */
+sc_plan *sc_net_forward_plan(const sc_net *net);
+sc_plan *sc_net_backward_plan(const sc_net *net);
 /* Clears every parameter gradient (the solver does this each iteration). */
 sc_status sc_net_clear_param_diffs(sc_net *net);
 

@@ -95,8 +95,7 @@ static sc_status create_queue(sc_ctx *ctx, sc_error *err)
     if (rc != CL_SUCCESS)
         return sc_fail(err, SC_ERR_OPENCL, "clCreateContext(%s) failed: %s", ctx->info.name,
                        sc_cl_error_name(rc));
-    cl_command_queue_properties qp = ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0;
-    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device, qp, &rc);
+    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device, 0, &rc);
     if (rc != CL_SUCCESS)
         return sc_fail(err, SC_ERR_OPENCL, "clCreateCommandQueue(%s) failed: %s", ctx->info.name,
                        sc_cl_error_name(rc));
@@ -146,6 +145,7 @@ cl_device_id sc_ctx_device(const sc_ctx *ctx) { return ctx->device; }
 const sc_device_info *sc_ctx_info(const sc_ctx *ctx) { return &ctx->info; }
 sc_gemm_provider sc_ctx_gemm_provider(const sc_ctx *ctx) { return ctx->gemm; }
 int sc_ctx_profiling(const sc_ctx *ctx) { return ctx->profiling; }
+void sc_ctx_set_profiling(sc_ctx *ctx, int on) { ctx->profiling = on != 0; }
 const char *sc_ctx_cache_dir(const sc_ctx *ctx) { return ctx->cache_dir; }
 sc_program_stats sc_ctx_program_stats(const sc_ctx *ctx) { return ctx->program_stats; }
 

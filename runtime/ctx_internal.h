@@ -45,9 +45,6 @@ sc_status sc_cache_load(sc_ctx *ctx, uint64_t key, unsigned char **binary, size_
 void sc_cache_store(sc_ctx *ctx, uint64_t key, const unsigned char *binary, size_t size);
 uint64_t sc_cache_key(const sc_ctx *ctx, const char *source, const char *options);
 
-sc_status sc_kernel_launch_event(sc_ctx *ctx, cl_kernel kernel, const char *label, cl_uint dims,
-                                 const size_t *global, const size_t *local, cl_event *event);
-sc_status sc_gemm_event(sc_ctx *ctx, const sc_gemm_args *g, cl_event *event);
 
 void sc_pool_destroy(sc_ctx *ctx);
 void sc_programs_destroy(sc_ctx *ctx);

@@ -54,7 +54,7 @@ static sc_status gemm_check(sc_ctx *ctx, const sc_gemm_args *g)
     return SC_OK;
 }
 
-static sc_status gemm_clblast(sc_ctx *ctx, const sc_gemm_args *g, cl_event *event)
+static sc_status gemm_clblast(sc_ctx *ctx, const sc_gemm_args *g)
 {
     CLBlastLayout layout = g->layout == SC_ROW_MAJOR ? CLBlastLayoutRowMajor : CLBlastLayoutColMajor;
     CLBlastTranspose ta = g->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
@@ -65,10 +65,10 @@ static sc_status gemm_clblast(sc_ctx *ctx, const sc_gemm_args *g, cl_event *even
         rc = CLBlastSgemmStridedBatched(layout, ta, tb, g->m, g->n, g->k, g->alpha, g->a, g->a_off,
                                         g->lda, g->a_stride, g->b, g->b_off, g->ldb, g->b_stride,
                                         g->beta, g->c, g->c_off, g->ldc, g->c_stride, g->batch, &q,
-                                        event);
+                                        NULL);
     else
         rc = CLBlastSgemm(layout, ta, tb, g->m, g->n, g->k, g->alpha, g->a, g->a_off, g->lda, g->b,
-                          g->b_off, g->ldb, g->beta, g->c, g->c_off, g->ldc, &q, event);
+                          g->b_off, g->ldb, g->beta, g->c, g->c_off, g->ldc, &q, NULL);
     if (rc != CLBlastSuccess)
         return sc_fail(&ctx->err, rc < -1000 || rc > 0 ? SC_ERR_ARG : SC_ERR_OPENCL,
                        "CLBlastSgemm%s(m=%zu n=%zu k=%zu) failed with status %d%s%s",
@@ -78,15 +78,10 @@ static sc_status gemm_clblast(sc_ctx *ctx, const sc_gemm_args *g, cl_event *even
     return SC_OK;
 }
 
-sc_status sc_gemm_event(sc_ctx *ctx, const sc_gemm_args *g, cl_event *event)
+sc_status sc_gemm(sc_ctx *ctx, const sc_gemm_args *g)
 {
     SC_TRY(gemm_check(ctx, g));
     if (ctx->gemm == SC_GEMM_HOST)
         return sc_gemm_host(ctx, g);
-    return gemm_clblast(ctx, g, event);
-}
-
-sc_status sc_gemm(sc_ctx *ctx, const sc_gemm_args *g)
-{
-    return sc_gemm_event(ctx, g, NULL);
+    return gemm_clblast(ctx, g);
 }

@@ -42,8 +42,8 @@ static size_t default_local_1d(const sc_ctx *ctx)
     return ctx->info.max_work_group < wg ? ctx->info.max_work_group : wg;
 }
 
-sc_status sc_kernel_launch_event(sc_ctx *ctx, cl_kernel kernel, const char *label, cl_uint dims,
-                                 const size_t *global, const size_t *local, cl_event *event)
+sc_status sc_kernel_launch(sc_ctx *ctx, cl_kernel kernel, const char *label, cl_uint dims,
+                           const size_t *global, const size_t *local)
 {
     size_t g[3], l[3];
     const size_t *lp = local;
@@ -57,13 +57,7 @@ sc_status sc_kernel_launch_event(sc_ctx *ctx, cl_kernel kernel, const char *labe
                            label ? label : "kernel");
         g[d] = lp ? (global[d] + lp[d] - 1) / lp[d] * lp[d] : global[d];
     }
-    SC_CL(clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, g, lp, 0, NULL, event),
+    SC_CL(clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, g, lp, 0, NULL, NULL),
           label ? label : "kernel");
     return SC_OK;
-}
-
-sc_status sc_kernel_launch(sc_ctx *ctx, cl_kernel kernel, const char *label, cl_uint dims,
-                           const size_t *global, const size_t *local)
-{
-    return sc_kernel_launch_event(ctx, kernel, label, dims, global, local, NULL);
 }

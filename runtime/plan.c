@@ -4,6 +4,7 @@
 #include "ctx_internal.h"
 
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 typedef enum step_kind { STEP_KERNEL, STEP_GEMM, STEP_HOST } step_kind;
@@ -18,7 +19,7 @@ typedef struct plan_step {
     sc_gemm_args gemm;
     sc_host_fn fn;
     void *user;
-    cl_event event; /* last run's event when profiling */
+    double ms; /* wall time of the last run when profiling */
 } plan_step;
 
 struct sc_plan {
@@ -36,20 +37,10 @@ sc_status sc_plan_create(sc_ctx *ctx, sc_plan **out)
     return SC_OK;
 }
 
-static void release_events(sc_plan *plan)
-{
-    for (size_t i = 0; i < plan->n; i++) {
-        if (plan->steps[i].event)
-            clReleaseEvent(plan->steps[i].event);
-        plan->steps[i].event = NULL;
-    }
-}
-
 void sc_plan_destroy(sc_plan *plan)
 {
     if (!plan)
         return;
-    release_events(plan);
     for (size_t i = 0; i < plan->n; i++) {
         if (plan->steps[i].kernel)
             clReleaseKernel(plan->steps[i].kernel);
@@ -125,14 +116,14 @@ sc_status sc_plan_host(sc_plan *plan, const char *label, sc_host_fn fn, void *us
     return SC_OK;
 }
 
-static sc_status run_step(sc_ctx *ctx, plan_step *s, cl_event *ev)
+static sc_status run_step(sc_ctx *ctx, plan_step *s)
 {
     switch (s->kind) {
     case STEP_KERNEL:
-        return sc_kernel_launch_event(ctx, s->kernel, s->label, s->dims, s->global,
-                                      s->has_local ? s->local : NULL, ev);
+        return sc_kernel_launch(ctx, s->kernel, s->label, s->dims, s->global,
+                                s->has_local ? s->local : NULL);
     case STEP_GEMM: {
-        sc_status st = sc_gemm_event(ctx, &s->gemm, ev);
+        sc_status st = sc_gemm(ctx, &s->gemm);
         if (st != SC_OK)
             sc_error_prefix(&ctx->err, "%s: ", s->label);
         return st;
@@ -147,23 +138,35 @@ static sc_status run_step(sc_ctx *ctx, plan_step *s, cl_event *ev)
     return SC_OK;
 }
 
-sc_status sc_plan_run(sc_plan *plan)
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+/* Profiling waits for every step: wall time then covers device kernels and
+ * host GEMMs alike (which have no OpenCL event). */
+static sc_status run_profiled(sc_plan *plan)
 {
     sc_ctx *ctx = plan->ctx;
-    if (ctx->profiling)
-        release_events(plan);
-    for (size_t i = 0; i < plan->n; i++)
-        SC_TRY(run_step(ctx, &plan->steps[i], ctx->profiling ? &plan->steps[i].event : NULL));
+    SC_TRY(sc_ctx_finish(ctx));
+    for (size_t i = 0; i < plan->n; i++) {
+        double t0 = now_ms();
+        SC_TRY(run_step(ctx, &plan->steps[i]));
+        SC_TRY(sc_ctx_finish(ctx));
+        plan->steps[i].ms = now_ms() - t0;
+    }
     return SC_OK;
 }
 
-static double event_ms(cl_event ev)
+sc_status sc_plan_run(sc_plan *plan)
 {
-    cl_ulong t0 = 0, t1 = 0;
-    if (clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) != CL_SUCCESS ||
-        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) != CL_SUCCESS)
-        return 0.0;
-    return (double)(t1 - t0) * 1e-6;
+    if (plan->ctx->profiling)
+        return run_profiled(plan);
+    for (size_t i = 0; i < plan->n; i++)
+        SC_TRY(run_step(plan->ctx, &plan->steps[i]));
+    return SC_OK;
 }
 
 sc_status sc_plan_profile(sc_plan *plan, sc_plan_profile_entry **entries, size_t *count)
@@ -173,13 +176,12 @@ sc_status sc_plan_profile(sc_plan *plan, sc_plan_profile_entry **entries, size_t
     *count = 0;
     if (!ctx->profiling)
         return sc_fail(&ctx->err, SC_ERR_ARG, "plan profile asked of a context without profiling");
-    SC_TRY(sc_ctx_finish(ctx));
     sc_plan_profile_entry *e = calloc(plan->n ? plan->n : 1, sizeof *e);
     if (!e)
         return sc_fail(&ctx->err, SC_ERR_NOMEM, "out of host memory");
     for (size_t i = 0; i < plan->n; i++) {
         e[i].label = plan->steps[i].label;
-        e[i].ms = plan->steps[i].event ? event_ms(plan->steps[i].event) : 0.0;
+        e[i].ms = plan->steps[i].ms;
     }
     *entries = e;
     *count = plan->n;

@@ -117,6 +117,8 @@ sc_gemm_provider sc_ctx_gemm_provider(const sc_ctx *ctx);
 void sc_ctx_set_gemm_provider(sc_ctx *ctx, sc_gemm_provider provider);
 const char *sc_gemm_provider_name(sc_gemm_provider provider);
 int sc_ctx_profiling(const sc_ctx *ctx);
+/* Turns per-step timing of plans on or off (see sc_plan_profile). */
+void sc_ctx_set_profiling(sc_ctx *ctx, int on);
 
 /* Waits for the queue to drain. */
 sc_status sc_ctx_finish(sc_ctx *ctx);
@@ -271,7 +273,8 @@ sc_status sc_plan_host(sc_plan *plan, const char *label, sc_host_fn fn, void *us
 /* Enqueues every step in order (does not wait). */
 sc_status sc_plan_run(sc_plan *plan);
 
-/* Per-label time of the last sc_plan_run when the context has profiling on. */
+/* Per-step wall time of the last sc_plan_run when the context has profiling
+ * on (each step is then waited for, so the plan runs slower). */
 typedef struct sc_plan_profile_entry {
     const char *label;
     double ms;
