@@ -77,7 +77,7 @@ static int parse_args(int argc, char **argv, conf_args *a)
 
 static void print_header(void)
 {
-    printf("%-14s %-40s %-22s %11s %11s %9s %-4s %9s\n", "op", "shape", "direction", "max abs",
+    printf("%-14s %-40s %-34s %11s %11s %9s %-4s %9s\n", "op", "shape", "direction", "max abs",
            "max rel", "tol", "", "GFLOP/s");
 }
 
@@ -90,7 +90,7 @@ static void print_rows(const sc_conf_report *rep, size_t from, int failures_only
         char gf[16] = "-";
         if (r->gflops >= 0)
             snprintf(gf, sizeof gf, "%.2f", r->gflops);
-        printf("%-14s %-40s %-22s %11.3e %11.3e %9.1e %-4s %9s\n", r->op, r->shape, r->direction,
+        printf("%-14s %-40s %-34s %11.3e %11.3e %9.1e %-4s %9s\n", r->op, r->shape, r->direction,
                r->max_abs, r->max_rel, r->tol, r->pass ? "PASS" : "FAIL", gf);
     }
     fflush(stdout);

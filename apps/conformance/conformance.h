@@ -10,7 +10,7 @@
 typedef struct sc_conf_row {
     char op[32];
     char shape[128];
-    char direction[32]; /* "forward", "backward-data", "backward-filter", "update", ... */
+    char direction[64]; /* "forward", "backward-data", "backward-filter", "update", ... */
     double max_abs;     /* max |device - reference| */
     double max_rel;     /* max_abs / max |reference| */
     double tol;         /* pass when max_rel <= tol */
