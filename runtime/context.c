@@ -126,8 +126,9 @@ void sc_ctx_destroy(sc_ctx *ctx)
 {
     if (!ctx)
         return;
-    if (ctx->queue)
-        clFinish(ctx->queue);
+    /* a destructor cannot report: finishing is best effort before releasing */
+    if (ctx->queue && clFinish(ctx->queue) != CL_SUCCESS)
+        ctx->err.status = SC_ERR_OPENCL;
     sc_pool_destroy(ctx);
     sc_programs_destroy(ctx);
     if (ctx->queue)

@@ -48,7 +48,18 @@ static int has_extension(cl_device_id d, const char *ext)
     return found;
 }
 
-static void read_info(cl_platform_id p, cl_device_id d, sc_device_info *info)
+/* A numeric device query; a failure names the query. */
+static sc_status query(cl_device_id d, cl_device_info what, const char *name, size_t size,
+                       void *dst, sc_error *err)
+{
+    cl_int rc = clGetDeviceInfo(d, what, size, dst, NULL);
+    if (rc != CL_SUCCESS)
+        return sc_fail(err, SC_ERR_OPENCL, "clGetDeviceInfo(%s) failed: %s", name,
+                       sc_cl_error_name(rc));
+    return SC_OK;
+}
+
+static sc_status read_info(cl_platform_id p, cl_device_id d, sc_device_info *info, sc_error *err)
 {
     memset(info, 0, sizeof *info);
     get_string(d, CL_DEVICE_NAME, info->name, sizeof info->name);
@@ -59,18 +70,24 @@ static void read_info(cl_platform_id p, cl_device_id d, sc_device_info *info)
         CL_SUCCESS)
         info->platform[0] = '\0';
     info->platform[sizeof info->platform - 1] = '\0';
-    clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof info->type, &info->type, NULL);
-    clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof info->compute_units,
-                    &info->compute_units, NULL);
-    clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof info->global_mem, &info->global_mem, NULL);
-    clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_SIZE, sizeof info->local_mem, &info->local_mem, NULL);
-    clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof info->max_alloc, &info->max_alloc, NULL);
-    clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof info->max_work_group,
-                    &info->max_work_group, NULL);
+    SC_TRY(query(d, CL_DEVICE_TYPE, "CL_DEVICE_TYPE", sizeof info->type, &info->type, err));
+    SC_TRY(query(d, CL_DEVICE_MAX_COMPUTE_UNITS, "CL_DEVICE_MAX_COMPUTE_UNITS",
+                 sizeof info->compute_units, &info->compute_units, err));
+    SC_TRY(query(d, CL_DEVICE_GLOBAL_MEM_SIZE, "CL_DEVICE_GLOBAL_MEM_SIZE",
+                 sizeof info->global_mem, &info->global_mem, err));
+    SC_TRY(query(d, CL_DEVICE_LOCAL_MEM_SIZE, "CL_DEVICE_LOCAL_MEM_SIZE", sizeof info->local_mem,
+                 &info->local_mem, err));
+    SC_TRY(query(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, "CL_DEVICE_MAX_MEM_ALLOC_SIZE",
+                 sizeof info->max_alloc, &info->max_alloc, err));
+    SC_TRY(query(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, "CL_DEVICE_MAX_WORK_GROUP_SIZE",
+                 sizeof info->max_work_group, &info->max_work_group, err));
+    /* optional before OpenCL 1.2 on some drivers: a failure means no fp64 */
     cl_device_fp_config fp64 = 0;
-    clGetDeviceInfo(d, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL);
+    if (clGetDeviceInfo(d, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL) != CL_SUCCESS)
+        fp64 = 0;
     info->fp64 = fp64 != 0 || has_extension(d, "cl_khr_fp64");
     info->fp16 = has_extension(d, "cl_khr_fp16");
+    return SC_OK;
 }
 
 /* Appends the devices of one platform to list (capacity checked by caller). */
@@ -94,7 +111,7 @@ static sc_status add_platform_devices(cl_platform_id p, int pi, sc_device_entry 
         e->device = (int)di;
         e->platform_id = p;
         e->device_id = ids[di];
-        read_info(p, ids[di], &e->info);
+        SC_TRY(read_info(p, ids[di], &e->info, err));
         (*count)++;
     }
     return SC_OK;
