@@ -12,6 +12,7 @@
 #include "suite_asoftmax.h"
 #include "suite_dense.h"
 #include "suite_elementwise.h"
+#include "suite_fold.h"
 #include "suite_pool_loss.h"
 
 typedef struct suite {
@@ -22,7 +23,8 @@ typedef struct suite {
 static const suite k_suites[] = {
     {"conv", sc_conf_conv},           {"depthwise", sc_conf_depthwise},
     {"inner_product", sc_conf_inner_product}, {"prelu", sc_conf_prelu},
-    {"batchnorm", sc_conf_batchnorm}, {"scale", sc_conf_scale},
+    {"batchnorm", sc_conf_batchnorm}, {"batchnorm_fold", sc_conf_batchnorm_fold},
+    {"scale", sc_conf_scale},
     {"eltwise", sc_conf_eltwise},     {"dropout", sc_conf_dropout},
     {"pooling", sc_conf_pooling},     {"softmax", sc_conf_softmax},
     {"softmax_loss", sc_conf_softmax_loss}, {"accuracy", sc_conf_accuracy},

@@ -145,3 +145,37 @@ sc_status sc_batchnorm_backward(sc_plan *plan, const char *name,
                                        SC_ARG_MEM(saved), SC_ARG_MEM(dy), SC_ARG_FLOAT(beta_dx),
                                        SC_ARG_MEM(dx), SC_ARG_LOCAL(local * sizeof(float))));
 }
+
+sc_status sc_batchnorm_fold(sc_plan *plan, const char *name, int K, int per_k, float eps,
+                            cl_mem w, cl_mem b, cl_mem mean_blob, cl_mem var_blob,
+                            cl_mem scale_factor, cl_mem gamma, cl_mem beta, cl_mem w_out,
+                            cl_mem b_out)
+{
+    sc_ctx *ctx = sc_plan_ctx(plan);
+    const char *op = "BatchNorm fold";
+    if (K <= 0 || per_k <= 0)
+        return sc_fail(sc_ctx_error(ctx), SC_ERR_SHAPE, "%s (%s): %d channels x %d weights", name,
+                       op, K, per_k);
+    size_t n = (size_t)K * (size_t)per_k;
+    SC_TRY(sc_op_check_buffer(ctx, name, op, "weights", w, n));
+    SC_TRY(sc_op_check_buffer(ctx, name, op, "folded weights", w_out, n));
+    SC_TRY(sc_op_check_buffer(ctx, name, op, "folded bias", b_out, (size_t)K));
+    SC_TRY(sc_op_check_buffer(ctx, name, op, "mean", mean_blob, (size_t)K));
+    SC_TRY(sc_op_check_buffer(ctx, name, op, "variance", var_blob, (size_t)K));
+    SC_TRY(sc_op_check_buffer(ctx, name, op, "scale_factor", scale_factor, 1));
+    if (b)
+        SC_TRY(sc_op_check_buffer(ctx, name, op, "bias", b, (size_t)K));
+    if (gamma)
+        SC_TRY(sc_op_check_buffer(ctx, name, op, "gamma", gamma, (size_t)K));
+    if (beta)
+        SC_TRY(sc_op_check_buffer(ctx, name, op, "beta", beta, (size_t)K));
+    /* absent operands are bound to w (never read: the has_* flags are 0) */
+    return sc_op_launch_1d(plan, name, PROGRAM, "bn_fold", n,
+                           SC_ARGS(SC_ARG_INT(K), SC_ARG_INT(per_k), SC_ARG_FLOAT(eps),
+                                   SC_ARG_MEM(w), SC_ARG_MEM(b ? b : w), SC_ARG_MEM(mean_blob),
+                                   SC_ARG_MEM(var_blob), SC_ARG_MEM(scale_factor),
+                                   SC_ARG_MEM(gamma ? gamma : w), SC_ARG_MEM(beta ? beta : w),
+                                   SC_ARG_INT(b != NULL), SC_ARG_INT(gamma != NULL),
+                                   SC_ARG_INT(beta != NULL), SC_ARG_MEM(w_out),
+                                   SC_ARG_MEM(b_out)));
+}

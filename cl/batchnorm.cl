@@ -152,3 +152,29 @@ __kernel void bn_backward_global(const int count, const int C, const int HW,
     const float g = dy[i] * saved[C + (i / HW) % C];
     dx[i] = beta == 0.0f ? g : g + beta * dx[i];
 }
+
+/* Inference folding of BatchNorm (global stats) and an optional Scale into
+ * the preceding convolution: for output channel k with
+ * s = gamma[k] / sqrt(var[k]*f + eps) and f = 1/scale_factor (0 if 0):
+ *   w_out[k, :] = w[k, :] * s
+ *   b_out[k]    = (b[k] - mean[k]*f) * s + beta[k]
+ * (b, gamma, beta optional: 0, 1, 0). One item per weight; item k < K of the
+ * first per_k items also writes b_out[k]. */
+__kernel void bn_fold(const int K, const int per_k, const float eps,
+                      __global const float *w, __global const float *b,
+                      __global const float *mean_blob, __global const float *var_blob,
+                      __global const float *scale_factor, __global const float *gamma,
+                      __global const float *beta, const int has_b, const int has_gamma,
+                      const int has_beta, __global float *w_out, __global float *b_out)
+{
+    const int i = get_global_id(0);
+    if (i >= K * per_k)
+        return;
+    const int k = i / per_k;
+    const float sf = scale_factor[0];
+    const float f = sf == 0.0f ? 0.0f : 1.0f / sf;
+    const float s = (has_gamma ? gamma[k] : 1.0f) / sqrt(var_blob[k] * f + eps);
+    w_out[i] = w[i] * s;
+    if (i % per_k == 0)
+        b_out[k] = ((has_b ? b[k] : 0.0f) - mean_blob[k] * f) * s + (has_beta ? beta[k] : 0.0f);
+}

@@ -46,4 +46,14 @@ sc_status sc_batchnorm_backward(sc_plan *plan, const char *name,
                                 const sc_batchnorm_params *p, sc_shape in, cl_mem saved,
                                 cl_mem dy, cl_mem dx, float beta_dx);
 
+/* Inference: folds BatchNorm (its stored statistics) and an optional Scale
+ * into the weights w (K x per_k) and bias b (K, or NULL) of the layer before
+ * it, writing w_out and b_out, so that conv(x; w_out, b_out) equals
+ * Scale(BatchNorm(conv(x; w, b))). gamma and beta may be NULL (1 and 0).
+ * Recorded as one step, so folded weights follow every weight update. */
+sc_status sc_batchnorm_fold(sc_plan *plan, const char *name, int K, int per_k, float eps,
+                            cl_mem w, cl_mem b, cl_mem mean_blob, cl_mem var_blob,
+                            cl_mem scale_factor, cl_mem gamma, cl_mem beta, cl_mem w_out,
+                            cl_mem b_out);
+
 #endif

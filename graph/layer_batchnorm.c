@@ -64,6 +64,13 @@ static sc_status bn_backward(sc_layer *l, sc_plan *p)
                                  sc_layer_top_diff(l, 0), dx, beta);
 }
 
+int sc_layer_batchnorm_global(const sc_layer *bn, float *eps)
+{
+    const bn_layer *b = bn->priv;
+    *eps = b->p.eps;
+    return b->p.use_global_stats;
+}
+
 static double bn_flops(const sc_layer *l)
 {
     return 4.0 * (double)sc_shape_count(((const bn_layer *)l->priv)->in);

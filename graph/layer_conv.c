@@ -10,6 +10,10 @@ typedef struct conv_layer {
     sc_conv_params p;
     sc_shape in, out, w;
     int depthwise;
+    /* inference folding: BatchNorm (+ Scale) folded into the weights */
+    const sc_layer *fold_bn, *fold_scale;
+    float fold_eps;
+    int fold_w, fold_b; /* extras holding the folded weights and bias */
 } conv_layer;
 
 /* Caffe's repeated `kernel_size` / `stride` / `pad` (1 value: both axes, 2:
@@ -118,15 +122,48 @@ static cl_mem bias_data(const sc_layer *l, const conv_layer *c)
     return c->p.bias_term ? sc_layer_param(l, 1)->data : NULL;
 }
 
-static sc_status conv_forward(sc_layer *l, sc_plan *p)
+/* Records the convolution itself with the given weights and bias. */
+static sc_status conv_record(sc_layer *l, sc_plan *p, const sc_conv_params *cp, cl_mem w,
+                             cl_mem bias)
 {
     conv_layer *c = l->priv;
     cl_mem x = sc_layer_bottom_data(l, 0), y = sc_layer_top_data(l, 0);
-    cl_mem w = sc_layer_param(l, 0)->data;
     if (c->depthwise)
-        return sc_depthwise_forward(p, l->name, &c->p, c->in, x, c->w, w, bias_data(l, c), y);
-    return sc_conv_forward(p, l->name, &c->p, c->in, x, c->w, w, bias_data(l, c), y,
-                           sc_layer_workspace(l));
+        return sc_depthwise_forward(p, l->name, cp, c->in, x, c->w, w, bias, y);
+    return sc_conv_forward(p, l->name, cp, c->in, x, c->w, w, bias, y, sc_layer_workspace(l));
+}
+
+static sc_status conv_forward(sc_layer *l, sc_plan *p)
+{
+    conv_layer *c = l->priv;
+    if (!c->fold_bn)
+        return conv_record(l, p, &c->p, sc_layer_param(l, 0)->data, bias_data(l, c));
+    /* fold first, every forward, so loaded or updated weights are used */
+    const sc_layer *bn = c->fold_bn, *sc = c->fold_scale;
+    cl_mem w_out = sc_layer_extra(l, c->fold_w), b_out = sc_layer_extra(l, c->fold_b);
+    SC_TRY(sc_batchnorm_fold(p, bn->name, c->p.num_output, c->w.c * c->w.h * c->w.w, c->fold_eps,
+                             sc_layer_param(l, 0)->data, bias_data(l, c),
+                             sc_layer_param(bn, 0)->data, sc_layer_param(bn, 1)->data,
+                             sc_layer_param(bn, 2)->data, sc ? sc_layer_param(sc, 0)->data : NULL,
+                             sc && sc->n_params > 1 ? sc_layer_param(sc, 1)->data : NULL, w_out,
+                             b_out));
+    sc_conv_params folded = c->p;
+    folded.bias_term = 1;
+    return conv_record(l, p, &folded, w_out, b_out);
+}
+
+sc_status sc_layer_conv_fold(sc_layer *conv, sc_layer *bn, sc_layer *scale, float eps)
+{
+    conv_layer *c = conv->priv;
+    c->fold_bn = bn;
+    c->fold_scale = scale;
+    c->fold_eps = eps;
+    SC_TRY(sc_layer_add_extra(conv, sc_layer_param(conv, 0)->count, 0, &c->fold_w));
+    SC_TRY(sc_layer_add_extra(conv, (size_t)c->p.num_output, 0, &c->fold_b));
+    bn->folded = 1;
+    if (scale)
+        scale->folded = 1;
+    return SC_OK;
 }
 
 static sc_status conv_backward(sc_layer *l, sc_plan *p)

@@ -86,6 +86,7 @@ struct sc_layer {
     int *extras, n_extras;   /* storage indices */
     float *loss_weight;      /* per top */
     int in_place;            /* top 0 shares bottom 0's storage */
+    int folded;              /* its forward is done by the layer it was folded into */
     int runs_backward;
     int *bottom_needs_diff;  /* per bottom */
     void *priv;
@@ -172,6 +173,14 @@ sc_status sc_layer_get_bool(const sc_layer *l, const sc_pt_node *msg, const char
 /* An enum field given as a name or a number; names[i] is the name of value i. */
 sc_status sc_layer_get_enum(const sc_layer *l, const sc_pt_node *msg, const char *field,
                             const char *const *names, int n_names, int def, int *out);
+
+/* ---- inference folding (net_fold.c with the kinds' hooks) */
+/* BatchNorm with stored statistics: 1 and its eps; 0 when it uses batch statistics. */
+int sc_layer_batchnorm_global(const sc_layer *bn, float *eps);
+/* Makes a convolution compute Scale(BatchNorm(conv)) with folded weights
+ * (scale may be NULL); the two layers are then marked folded. */
+sc_status sc_layer_conv_fold(sc_layer *conv, sc_layer *bn, sc_layer *scale, float eps);
+sc_status sc_net_fold(sc_net *net);
 
 /* ---- builder / planner entry points */
 sc_status sc_net_plan(sc_net *net); /* net_plan.c: storages -> buffers, record plans */

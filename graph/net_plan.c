@@ -232,9 +232,8 @@ static sc_status record(sc_net *net)
     SC_TRY(sc_plan_create(net->ctx, &net->clear_diffs));
     for (int i = 0; i < net->n_layers; i++) {
         sc_layer *l = &net->layers[i];
-        sc_status st = l->kind->forward(l, net->forward);
-        if (st != SC_OK)
-            return st;
+        if (!l->folded)
+            SC_TRY(l->kind->forward(l, net->forward));
     }
     for (int s = 0; s < net->n_storages; s++)
         net->storages[s].written_in_backward = 0;
@@ -253,6 +252,7 @@ static sc_status record(sc_net *net)
 sc_status sc_net_plan(sc_net *net)
 {
     SC_TRY(split_unsafe_in_place(net));
+    SC_TRY(sc_net_fold(net));
     int *grad_path = calloc((size_t)net->n_values + 1, sizeof *grad_path);
     int *wanted = calloc((size_t)net->n_values + 1, sizeof *wanted);
     if (!grad_path || !wanted) {

@@ -1,0 +1,42 @@
+/* Inference folding: in a TEST net, a Convolution (or DepthwiseConvolution)
+ * followed by an in-place BatchNorm with stored statistics, and optionally
+ * an in-place Scale, runs as one convolution with folded weights and bias:
+ * two passes over the activation fewer per block (MobileNet-style nets
+ * spend about a third of their inference time in them on a CPU device). */
+#include "net_internal.h"
+
+#include <string.h>
+
+/* The layer right after l when it runs in place on l's output. */
+static sc_layer *in_place_successor(sc_net *net, const sc_layer *l, const char *type)
+{
+    if (l->index + 1 >= net->n_layers)
+        return NULL;
+    sc_layer *next = &net->layers[l->index + 1];
+    /* in_place survived the planner's split: l's output has no other reader */
+    if (strcmp(next->type, type) || !next->in_place || next->bottoms[0] != l->tops[0])
+        return NULL;
+    return next;
+}
+
+static int is_convolution(const sc_layer *l)
+{
+    return !strcmp(l->type, "Convolution") || !strcmp(l->type, "DepthwiseConvolution");
+}
+
+sc_status sc_net_fold(sc_net *net)
+{
+    if (net->opts.phase != SC_PHASE_TEST || net->opts.no_fold || net->opts.no_in_place)
+        return SC_OK;
+    for (int i = 0; i < net->n_layers; i++) {
+        sc_layer *conv = &net->layers[i];
+        if (!is_convolution(conv))
+            continue;
+        sc_layer *bn = in_place_successor(net, conv, "BatchNorm");
+        float eps;
+        if (!bn || !sc_layer_batchnorm_global(bn, &eps))
+            continue;
+        SC_TRY(sc_layer_conv_fold(conv, bn, in_place_successor(net, bn, "Scale"), eps));
+    }
+    return SC_OK;
+}
