@@ -147,17 +147,6 @@ static void read_transform(const sc_pt_node *def, sc_loader_config *c)
     }
 }
 
-/* Resolves a list path against the net's folder when it is not found as given. */
-static void resolve_source(const trainer *t, const char *source, char *dst, size_t cap)
-{
-    snprintf(dst, cap, "%s", source);
-    if (source[0] == '/' || access(source, R_OK) == 0)
-        return;
-    const char *slash = strrchr(t->sp.net, '/');
-    if (slash)
-        snprintf(dst, cap, "%.*s/%s", (int)(slash - t->sp.net), t->sp.net, source);
-}
-
 static void print_progress(void *user, size_t done, size_t total)
 {
     const trainer *t = user;
@@ -187,8 +176,9 @@ static int make_loader(trainer *t)
     sc_pt_get_string(idp, "source", "", &source, NULL);
     sc_pt_get_string(idp, "root_folder", "", &root, NULL);
     sc_pt_get_bool(idp, "shuffle", 0, &shuffle, NULL);
-    char list[4096];
-    resolve_source(t, source, list, sizeof list);
+    char list[4096], net_dir[4096];
+    sc_path_dir(t->sp.net, net_dir, sizeof net_dir);
+    sc_path_resolve(source, net_dir, list, sizeof list);
     sc_loader_config c = {.list_path = list, .root_folder = root, .batch = b.dims[0],
                           .channels = b.dims[1], .height = b.dims[2], .width = b.dims[3],
                           .train = 1, .shuffle = shuffle, .bgr = 1, .seed = t->seed,
@@ -250,18 +240,6 @@ typedef struct loader_state {
     uint64_t position;
 } loader_state;
 
-static void make_parent_dirs(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(dir, 0755);
-            *p = '/';
-        }
-}
-
 static int snapshot(trainer *t)
 {
     int iter = sc_solver_iter(t->solver);
@@ -269,7 +247,11 @@ static int snapshot(trainer *t)
     const char *prefix = t->sp.snapshot_prefix[0] ? t->sp.snapshot_prefix : "snapshot";
     snprintf(model, sizeof model, "%s_iter_%d.caffemodel", prefix, iter);
     snprintf(state, sizeof state, "%s_iter_%d.solverstate", prefix, iter);
-    make_parent_dirs(model);
+    sc_error err = {0};
+    if (sc_mkdirs_for_file(model, &err) != SC_OK) {
+        fprintf(stderr, "sphere-train: snapshot failed: %s\n", err.msg);
+        return 0;
+    }
     loader_state ls = {.magic = "SCLOADR", .seed = t->seed,
                        .position = t->loader ? sc_loader_position(t->loader) : 0};
     if (sc_net_save_weights(t->net, model) != SC_OK ||

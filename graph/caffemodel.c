@@ -17,7 +17,7 @@
 
 #include "caffemodel.h"
 
-#include "atomic_file.h"
+#include "sc_files.h"
 
 #include <errno.h>
 #include <fcntl.h>

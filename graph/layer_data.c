@@ -5,7 +5,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 static sc_status shape_from_msg(sc_layer *l, const sc_pt_node *shape, int *nd, int dims[4])
 {
@@ -68,9 +67,7 @@ static void probe_image_size(sc_layer *l, const sc_pt_node *idp, int *h, int *w)
     sc_pt_get_string(idp, "source", "", &source, NULL);
     sc_pt_get_string(idp, "root_folder", "", &root, NULL);
     char list[4096];
-    snprintf(list, sizeof list, "%s", source);
-    if (source[0] != '/' && access(source, R_OK) != 0)
-        snprintf(list, sizeof list, "%s/%s", l->net->base_dir, source);
+    sc_path_resolve(source, l->net->base_dir, list, sizeof list);
     int ph = 0, pw = 0;
     if (o->image_size(o->image_size_user, list, root, &ph, &pw) == SC_OK && ph > 0 && pw > 0) {
         *h = ph;

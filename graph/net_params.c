@@ -8,46 +8,16 @@
 
 /* ------------------------------------------------------------------ RNG */
 
-/* xoshiro256** seeded per parameter from (seed, name), so one blob's values
- * do not depend on how many blobs were filled before it. */
-typedef struct filler_rng {
-    uint64_t s[4];
-} filler_rng;
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t rng_next(filler_rng *r)
+/* One xoshiro256** stream per parameter, seeded from (seed, name), so one
+ * blob's values do not depend on how many blobs were filled before it. */
+static void rng_seed(sc_rng *r, uint64_t seed, const char *name)
 {
-    uint64_t result = rotl(r->s[1] * 5, 7) * 9, t = r->s[1] << 17;
-    r->s[2] ^= r->s[0];
-    r->s[3] ^= r->s[1];
-    r->s[1] ^= r->s[2];
-    r->s[0] ^= r->s[3];
-    r->s[2] ^= t;
-    r->s[3] = rotl(r->s[3], 45);
-    return result;
+    sc_rng_seed(r, sc_hash64(name, strlen(name), seed));
 }
 
-static void rng_seed(filler_rng *r, uint64_t seed, const char *name)
+static double rng_gauss(sc_rng *r)
 {
-    uint64_t z = sc_hash64(name, strlen(name), seed);
-    for (int i = 0; i < 4; i++) { /* splitmix64 expansion */
-        z += 0x9E3779B97F4A7C15ULL;
-        uint64_t x = z;
-        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-        r->s[i] = x ^ (x >> 31);
-    }
-}
-
-static double rng_uniform(filler_rng *r) /* [0, 1) */
-{
-    return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-static double rng_gauss(filler_rng *r)
-{
-    double u1 = 1.0 - rng_uniform(r), u2 = rng_uniform(r);
+    double u1 = 1.0 - sc_rng_unit(r), u2 = sc_rng_unit(r);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
@@ -83,7 +53,7 @@ sc_status sc_filler_fill(sc_ctx *ctx, const sc_param *p, uint64_t seed, float *h
         if (vn && vn->text)
             norm = vn->text;
     }
-    filler_rng r;
+    sc_rng r;
     rng_seed(&r, seed, p->name);
     if (!strcmp(type, "constant")) {
         double v = get_f(p->filler, "value", p->filler ? 0.0 : p->default_value);
@@ -96,11 +66,11 @@ sc_status sc_filler_fill(sc_ctx *ctx, const sc_param *p, uint64_t seed, float *h
     } else if (!strcmp(type, "uniform")) {
         double lo = get_f(p->filler, "min", 0.0), hi = get_f(p->filler, "max", 1.0);
         for (size_t i = 0; i < p->count; i++)
-            host[i] = (float)(lo + (hi - lo) * rng_uniform(&r));
+            host[i] = (float)(lo + (hi - lo) * sc_rng_unit(&r));
     } else if (!strcmp(type, "xavier")) {
         double scale = sqrt(3.0 / filler_n(p, norm));
         for (size_t i = 0; i < p->count; i++)
-            host[i] = (float)(scale * (2.0 * rng_uniform(&r) - 1.0));
+            host[i] = (float)(scale * (2.0 * sc_rng_unit(&r) - 1.0));
     } else if (!strcmp(type, "msra")) {
         double std = sqrt(2.0 / filler_n(p, norm));
         for (size_t i = 0; i < p->count; i++)

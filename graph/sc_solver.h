@@ -4,7 +4,7 @@
 #ifndef SC_SOLVER_H
 #define SC_SOLVER_H
 
-#include "atomic_file.h"
+#include "sc_files.h"
 #include "sc_graph.h"
 
 #define SC_SOLVER_MAX_STEPS 32

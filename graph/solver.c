@@ -47,16 +47,10 @@ static sc_status get_i(const sc_pt_node *root, const char *field, long long def,
  * the solver's own folder so a solver and its net can travel together. */
 static void resolve_net(const char *solver_path, char *net, size_t cap)
 {
-    if (net[0] == '/' || access(net, R_OK) == 0)
-        return;
-    const char *slash = strrchr(solver_path, '/');
-    if (!slash)
-        return;
-    char candidate[8192];
-    snprintf(candidate, sizeof candidate, "%.*s/%s", (int)(slash - solver_path), solver_path, net);
-    size_t len = strlen(candidate);
-    if (access(candidate, R_OK) == 0 && len < cap)
-        memcpy(net, candidate, len + 1);
+    char dir[4096], resolved[8192];
+    sc_path_dir(solver_path, dir, sizeof dir);
+    sc_path_resolve(net, dir, resolved, sizeof resolved);
+    snprintf(net, cap, "%s", resolved);
 }
 
 static sc_status read_steps(const sc_pt_node *root, sc_solver_params *p, sc_error *err)

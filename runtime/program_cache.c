@@ -37,21 +37,6 @@ static void entry_path(const sc_ctx *ctx, uint64_t key, char *dst, size_t cap)
     snprintf(dst, cap, "%s/%016llx.bin", ctx->cache_dir, (unsigned long long)key);
 }
 
-/* mkdir -p; failures are ignored (the store then just fails quietly). */
-static void make_dirs(const char *dir)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(tmp, 0755);
-            *p = '/';
-        }
-    }
-    mkdir(tmp, 0755);
-}
-
 static int read_whole(FILE *f, unsigned char **data, size_t *size)
 {
     if (fseek(f, 0, SEEK_END) != 0)
@@ -111,7 +96,7 @@ void sc_cache_store(sc_ctx *ctx, uint64_t key, const unsigned char *binary, size
 {
     if (!ctx->cache_dir[0] || size == 0)
         return;
-    make_dirs(ctx->cache_dir);
+    sc_mkdirs(ctx->cache_dir, NULL); /* a failure shows as a failed fopen below */
     char path[1200], tmp[1300];
     entry_path(ctx, key, path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());

@@ -286,4 +286,17 @@ sc_status sc_plan_profile(sc_plan *plan, sc_plan_profile_entry **entries, size_t
 uint64_t sc_hash64(const void *data, size_t len, uint64_t seed); /* FNV-1a 64 */
 uint32_t sc_crc32(uint32_t crc, const void *data, size_t len);    /* IEEE 802.3 */
 
+/* Random numbers (rng.c): splitmix64 and its output function, which also
+ * serves as a 64-bit hash; xoshiro256** streams seeded from splitmix64. */
+uint64_t sc_mix64(uint64_t z);
+uint64_t sc_splitmix64(uint64_t *state);
+typedef struct sc_rng {
+    uint64_t s[4];
+} sc_rng;
+void sc_rng_seed(sc_rng *r, uint64_t state); /* four splitmix64 draws from state */
+uint64_t sc_rng_next(sc_rng *r);
+double sc_rng_unit(sc_rng *r);                 /* [0, 1), 53 bits */
+
+#include "sc_files.h"
+
 #endif

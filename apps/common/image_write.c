@@ -4,7 +4,7 @@
 #endif
 #include "image_write.h"
 
-#include "atomic_file.h"
+#include "sc_files.h"
 
 #include <errno.h>
 #include <png.h>

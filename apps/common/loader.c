@@ -8,6 +8,7 @@
 
 #include "image.h"
 #include "image_list.h"
+#include "sc_runtime.h"
 
 /* Decoded images are kept in memory up to this many bytes (LFW-sized sets
  * fit; CASIA-sized ones are decoded again each epoch). */
@@ -53,16 +54,9 @@ struct sc_loader {
 
 /* ------------------------------------------------------------- hashing */
 
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 static uint64_t hash3(uint64_t seed, uint64_t a, uint64_t b)
 {
-    return mix64(seed ^ mix64(a * 0x9E3779B97F4A7C15ULL + mix64(b + 0x632BE59BD9B4E019ULL)));
+    return sc_mix64(seed ^ sc_mix64(a * 0x9E3779B97F4A7C15ULL + sc_mix64(b + 0x632BE59BD9B4E019ULL)));
 }
 
 /* Seeded Fisher-Yates permutation of epoch e (identity without shuffle). */

@@ -6,7 +6,7 @@
 #endif
 #include "synth.h"
 
-#include "atomic_file.h"
+#include "sc_runtime.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -145,18 +145,10 @@ static sc_status sy_text_write(sy_text *t, const char *path, sc_error *err)
 
 /* ------------------------------------------------------------ pairs */
 
-/* splitmix64 as a plain generator: the pair choice has its own stream. */
-static uint64_t sy_next(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
+/* The pair choice has its own splitmix64 stream. */
 static long long sy_below(uint64_t *x, long long n)
 {
-    return (long long)((double)(sy_next(x) >> 11) * 0x1.0p-53 * (double)n);
+    return (long long)((double)(sc_splitmix64(x) >> 11) * 0x1.0p-53 * (double)n);
 }
 
 static int sy_cmp_ll(const void *a, const void *b)
@@ -283,35 +275,6 @@ static sc_status sy_io_fail(sc_error *err, const char *path, const char *what, i
     return sc_fail(err, SC_ERR_IO, "%s: %s: %s", path, what, buf);
 }
 
-static sc_status sy_mkdir(const char *path, sc_error *err)
-{
-    if (mkdir(path, 0777) == 0)
-        return SC_OK;
-    int errnum = errno;
-    struct stat st;
-    if (errnum == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return SC_OK;
-    if (errnum == EEXIST)
-        return sc_fail(err, SC_ERR_IO, "%s: exists and is not a folder", path);
-    return sy_io_fail(err, path, "cannot create folder", errnum);
-}
-
-/* mkdir -p: every parent first. */
-static sc_status sy_mkdirs(const char *path, sc_error *err)
-{
-    char buf[SY_PATH_MAX];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf)
-        return sc_fail(err, SC_ERR_ARG, "output folder name is empty or too long");
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i < n; i++)
-        if (buf[i] == '/' && buf[i - 1] != '/') {
-            buf[i] = '\0';
-            SC_TRY(sy_mkdir(buf, err));
-            buf[i] = '/';
-        }
-    return sy_mkdir(buf, err);
-}
 
 static sc_status sy_join(char *dst, const char *a, const char *b, sc_error *err)
 {
@@ -339,7 +302,7 @@ static sc_status sy_identity(sy_run *run, const char *split, int identity, int l
     sc_synth_identity_name(identity, name, sizeof name);
     snprintf(rel, sizeof rel, "%s/%s", split, name);
     SC_TRY(sy_join(path, run->out, rel, err));
-    SC_TRY(sy_mkdir(path, err));
+    SC_TRY(sc_mkdirs(path, err));
     for (int i = 0; i < run->cfg->per_identity; i++) {
         char file[SY_PATH_MAX];
         SC_TRY(sc_lfw_image_path(split, name, i + 1, "png", file, sizeof file, err));
@@ -362,13 +325,13 @@ static sc_status sy_all_images(sy_run *run, sc_error *err)
     const sc_synth_config *c = run->cfg;
     char path[SY_PATH_MAX];
     SC_TRY(sy_join(path, run->out, "train", err));
-    SC_TRY(sy_mkdir(path, err));
+    SC_TRY(sc_mkdirs(path, err));
     for (int i = 0; i < c->identities; i++)
         SC_TRY(sy_identity(run, "train", i, i, err));
     if (c->holdout == 0)
         return SC_OK;
     SC_TRY(sy_join(path, run->out, "holdout", err));
-    SC_TRY(sy_mkdir(path, err));
+    SC_TRY(sc_mkdirs(path, err));
     for (int i = 0; i < c->holdout; i++)
         SC_TRY(sy_identity(run, "holdout", c->identities + i, -1, err));
     return SC_OK;
@@ -378,7 +341,7 @@ static sc_status sy_generate(sy_run *run, sc_synth_summary *sum, sc_error *err)
 {
     const sc_synth_config *c = run->cfg;
     char path[SY_PATH_MAX];
-    SC_TRY(sy_mkdirs(run->out, err));
+    SC_TRY(sc_mkdirs(run->out, err));
     SC_TRY(sy_all_images(run, err));
     SC_TRY(sy_join(path, run->out, "train.txt", err));
     SC_TRY(sy_text_write(&run->list, path, err));

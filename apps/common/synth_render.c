@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_runtime.h"
 #include "synth.h"
 
 #define SR_W 96.0f  /* reference frame */
@@ -23,56 +24,26 @@
 
 /* ------------------------------------------------------------ PRNG */
 
-/* xoshiro256** seeded through splitmix64: small, fast, and ours, so the
- * images do not depend on the C library's rand(). */
-typedef struct sr_rng {
-    uint64_t s[4];
-} sr_rng;
+/* The project's xoshiro256** (runtime/rng.c), so the images do not depend
+ * on the C library's rand(). One independent stream per (seed, identity,
+ * image, purpose). */
+typedef sc_rng sr_rng;
 
-static uint64_t sr_splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* One independent stream per (seed, identity, image, purpose). */
 static void sr_seed(sr_rng *r, uint64_t seed, uint64_t a, uint64_t b, uint64_t tag)
 {
     uint64_t x = seed;
-    uint64_t h = sr_splitmix(&x);
+    uint64_t h = sc_splitmix64(&x);
     x = h ^ (a * 0xD6E8FEB86659FD93ull);
-    h = sr_splitmix(&x);
+    h = sc_splitmix64(&x);
     x = h ^ (b * 0xA0761D6478BD642Full);
-    h = sr_splitmix(&x);
+    h = sc_splitmix64(&x);
     x = h ^ (tag * 0xE7037ED1A0B428DBull);
-    for (int i = 0; i < 4; i++)
-        r->s[i] = sr_splitmix(&x);
-}
-
-static uint64_t sr_rotl(uint64_t v, int k)
-{
-    return (v << k) | (v >> (64 - k));
-}
-
-static uint64_t sr_next(sr_rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t out = sr_rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = sr_rotl(s[3], 45);
-    return out;
+    sc_rng_seed(r, x);
 }
 
 static double sr_unit(sr_rng *r) /* [0, 1) */
 {
-    return (double)(sr_next(r) >> 11) * 0x1.0p-53;
+    return sc_rng_unit(r);
 }
 
 static float sr_uni(sr_rng *r, double lo, double hi)
@@ -298,7 +269,7 @@ static void sr_face_marks(sr_rng *r, sr_face *f)
         m->rgb = m->kind == SR_BIRTHMARK ? sr_vary(r, sr_rgb8(150, 70, 60), 0.2)
                : m->kind == SR_SCAR      ? sr_mix(f->skin, sr_rgb8(255, 235, 235), 0.5f)
                                          : sr_vary(r, sr_rgb8(80, 50, 35), 0.2);
-        m->dots = sr_next(r);
+        m->dots = sc_rng_next(r);
     }
 }
 

@@ -157,17 +157,9 @@ void sc_conf_rng_seed(sc_conf_rng *r, uint64_t seed)
     r->state = seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
 }
 
-static uint64_t next_u64(sc_conf_rng *r)
-{
-    uint64_t z = (r->state += 0x9E3779B97F4A7C15ULL); /* splitmix64 */
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 double sc_conf_uniform(sc_conf_rng *r, double lo, double hi)
 {
-    return lo + (hi - lo) * ((double)(next_u64(r) >> 11) / 9007199254740992.0);
+    return lo + (hi - lo) * ((double)(sc_splitmix64(&r->state) >> 11) / 9007199254740992.0);
 }
 
 double sc_conf_normal(sc_conf_rng *r)

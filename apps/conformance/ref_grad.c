@@ -1,6 +1,8 @@
 /* Central finite differences; see ref_grad.h. */
 #include "ref_grad.h"
 
+#include "sc_runtime.h"
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -58,15 +60,6 @@ double ref_fd_rel_err(const double *analytic, size_t n_in, const size_t *indices
     return worst / (denom > 1e-300 ? denom : 1e-300);
 }
 
-/* splitmix64: a tiny, well-mixed generator; only determinism matters here. */
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 size_t ref_pick_indices(size_t n, size_t n_idx, uint64_t seed, size_t *indices)
 {
     if (n_idx >= n) {
@@ -79,7 +72,7 @@ size_t ref_pick_indices(size_t n, size_t n_idx, uint64_t seed, size_t *indices)
     uint64_t state = seed;
     size_t picked = 0;
     for (size_t i = 0; i < n && picked < n_idx; i++) {
-        double u = (double)(splitmix64(&state) >> 11) * 0x1.0p-53;
+        double u = (double)(sc_splitmix64(&state) >> 11) * 0x1.0p-53;
         if ((double)(n - i) * u < (double)(n_idx - picked))
             indices[picked++] = i;
     }
