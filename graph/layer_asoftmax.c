@@ -42,10 +42,9 @@ static sc_status asoftmax_setup(sc_layer *l, sc_net *n)
 {
     (void)n;
     SC_TRY(sc_layer_expect_io(l, 2, 2, 1, 2));
-    asoftmax_layer *a = calloc(1, sizeof *a);
+    asoftmax_layer *a = sc_layer_new_priv(l, sizeof *a);
     if (!a)
-        return sc_layer_fail(l, SC_ERR_NOMEM, "out of host memory");
-    l->priv = a;
+        return SC_ERR_NOMEM;
     const sc_pt_node *mp = sc_pt_find(l->def, "margin_inner_product_param", 0);
     if (!mp)
         return sc_layer_fail(l, SC_ERR_PARSE, "missing margin_inner_product_param");
@@ -125,10 +124,9 @@ static double asoftmax_flops(const sc_layer *l)
     return 2.0 * (double)a->in.n * a->w.n * a->w.c;
 }
 
-static void asoftmax_destroy(sc_layer *l) { free(l->priv); }
 
 const sc_layer_kind sc_layer_margin_inner_product = {
     .type = "MarginInnerProduct", .setup = asoftmax_setup, .forward = asoftmax_forward,
-    .backward = asoftmax_backward, .destroy = asoftmax_destroy, .flops = asoftmax_flops,
+    .backward = asoftmax_backward, .flops = asoftmax_flops,
     .state_get = asoftmax_state_get, .state_set = asoftmax_state_set,
 };

@@ -14,10 +14,9 @@ typedef struct bn_layer {
 static sc_status bn_setup(sc_layer *l, sc_net *n)
 {
     SC_TRY(sc_layer_expect_io(l, 1, 1, 1, 1));
-    bn_layer *bn = calloc(1, sizeof *bn);
+    bn_layer *bn = sc_layer_new_priv(l, sizeof *bn);
     if (!bn)
-        return sc_layer_fail(l, SC_ERR_NOMEM, "out of host memory");
-    l->priv = bn;
+        return SC_ERR_NOMEM;
     bn->p = sc_batchnorm_default_params();
     const sc_pt_node *bp = sc_pt_find(l->def, "batch_norm_param", 0);
     double eps, maf;
@@ -76,11 +75,9 @@ static double bn_flops(const sc_layer *l)
     return 4.0 * (double)sc_shape_count(((const bn_layer *)l->priv)->in);
 }
 
-static void bn_destroy(sc_layer *l) { free(l->priv); }
 
 const sc_layer_kind sc_layer_batchnorm = {
-    .type = "BatchNorm", .setup = bn_setup, .forward = bn_forward, .backward = bn_backward,
-    .destroy = bn_destroy, .in_place = 1, .flops = bn_flops,
+    .type = "BatchNorm", .setup = bn_setup, .forward = bn_forward, .backward = bn_backward, .in_place = 1, .flops = bn_flops,
 };
 
 typedef struct scale_layer {
@@ -93,10 +90,9 @@ static sc_status scale_setup(sc_layer *l, sc_net *n)
 {
     (void)n;
     SC_TRY(sc_layer_expect_io(l, 1, 1, 1, 1));
-    scale_layer *s = calloc(1, sizeof *s);
+    scale_layer *s = sc_layer_new_priv(l, sizeof *s);
     if (!s)
-        return sc_layer_fail(l, SC_ERR_NOMEM, "out of host memory");
-    l->priv = s;
+        return SC_ERR_NOMEM;
     const sc_pt_node *sp = sc_pt_find(l->def, "scale_param", 0);
     long long axis, num_axes;
     SC_TRY(sc_layer_get_bool(l, sp, "bias_term", 0, &s->p.bias_term));
@@ -147,9 +143,7 @@ static double scale_flops(const sc_layer *l)
     return 2.0 * (double)sc_shape_count(((const scale_layer *)l->priv)->in);
 }
 
-static void scale_destroy(sc_layer *l) { free(l->priv); }
 
 const sc_layer_kind sc_layer_scale = {
-    .type = "Scale", .setup = scale_setup, .forward = scale_forward, .backward = scale_backward,
-    .destroy = scale_destroy, .in_place = 1, .flops = scale_flops,
+    .type = "Scale", .setup = scale_setup, .forward = scale_forward, .backward = scale_backward, .in_place = 1, .flops = scale_flops,
 };

@@ -89,10 +89,9 @@ static sc_status conv_setup(sc_layer *l, sc_net *n)
 {
     (void)n;
     SC_TRY(sc_layer_expect_io(l, 1, 1, 1, 1));
-    conv_layer *c = calloc(1, sizeof *c);
+    conv_layer *c = sc_layer_new_priv(l, sizeof *c);
     if (!c)
-        return sc_layer_fail(l, SC_ERR_NOMEM, "out of host memory");
-    l->priv = c;
+        return SC_ERR_NOMEM;
     SC_TRY(conv_read_params(l, c));
     c->in = sc_value_shape(sc_layer_bottom(l, 0));
     /* the MobileNet fork's type means one filter per channel, group or not */
@@ -188,14 +187,13 @@ static double conv_flops(const sc_layer *l)
            (c->p.bias_term ? (double)sc_shape_count(c->out) : 0.0);
 }
 
-static void conv_destroy(sc_layer *l) { free(l->priv); }
 
 const sc_layer_kind sc_layer_convolution = {
     .type = "Convolution", .setup = conv_setup, .forward = conv_forward,
-    .backward = conv_backward, .destroy = conv_destroy, .flops = conv_flops,
+    .backward = conv_backward, .flops = conv_flops,
 };
 
 const sc_layer_kind sc_layer_depthwise_convolution = {
     .type = "DepthwiseConvolution", .setup = conv_setup, .forward = conv_forward,
-    .backward = conv_backward, .destroy = conv_destroy, .flops = conv_flops,
+    .backward = conv_backward, .flops = conv_flops,
 };

@@ -13,10 +13,9 @@ typedef struct dropout_layer {
 static sc_status dropout_setup(sc_layer *l, sc_net *n)
 {
     SC_TRY(sc_layer_expect_io(l, 1, 1, 1, 1));
-    dropout_layer *d = calloc(1, sizeof *d);
+    dropout_layer *d = sc_layer_new_priv(l, sizeof *d);
     if (!d)
-        return sc_layer_fail(l, SC_ERR_NOMEM, "out of host memory");
-    l->priv = d;
+        return SC_ERR_NOMEM;
     d->p = sc_dropout_default_params();
     double ratio;
     SC_TRY(sc_layer_get_float(l, sc_pt_find(l->def, "dropout_param", 0), "dropout_ratio", 0.5,
@@ -56,9 +55,8 @@ static sc_status dropout_backward(sc_layer *l, sc_plan *p)
                                sc_layer_top_diff(l, 0), dx, beta);
 }
 
-static void dropout_destroy(sc_layer *l) { free(l->priv); }
 
 const sc_layer_kind sc_layer_dropout = {
     .type = "Dropout", .setup = dropout_setup, .forward = dropout_forward,
-    .backward = dropout_backward, .destroy = dropout_destroy, .in_place = 1,
+    .backward = dropout_backward, .in_place = 1,
 };

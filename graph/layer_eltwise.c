@@ -36,10 +36,9 @@ static sc_status eltwise_setup(sc_layer *l, sc_net *n)
 {
     (void)n;
     SC_TRY(sc_layer_expect_io(l, 2, MAX_INPUTS, 1, 1));
-    eltwise_layer *e = calloc(1, sizeof *e);
+    eltwise_layer *e = sc_layer_new_priv(l, sizeof *e);
     if (!e)
-        return sc_layer_fail(l, SC_ERR_NOMEM, "out of host memory");
-    l->priv = e;
+        return SC_ERR_NOMEM;
     const sc_pt_node *ep = sc_pt_find(l->def, "eltwise_param", 0);
     static const char *const ops[] = {"PROD", "SUM", "MAX"};
     int op;
@@ -95,9 +94,8 @@ static double eltwise_flops(const sc_layer *l)
     return (double)(l->n_bottoms - 1) * (double)sc_shape_count(e->in[0]);
 }
 
-static void eltwise_destroy(sc_layer *l) { free(l->priv); }
 
 const sc_layer_kind sc_layer_eltwise = {
     .type = "Eltwise", .setup = eltwise_setup, .forward = eltwise_forward,
-    .backward = eltwise_backward, .destroy = eltwise_destroy, .flops = eltwise_flops,
+    .backward = eltwise_backward, .flops = eltwise_flops,
 };

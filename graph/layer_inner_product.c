@@ -12,10 +12,9 @@ static sc_status ip_setup(sc_layer *l, sc_net *n)
 {
     (void)n;
     SC_TRY(sc_layer_expect_io(l, 1, 1, 1, 1));
-    ip_layer *ip = calloc(1, sizeof *ip);
+    ip_layer *ip = sc_layer_new_priv(l, sizeof *ip);
     if (!ip)
-        return sc_layer_fail(l, SC_ERR_NOMEM, "out of host memory");
-    l->priv = ip;
+        return SC_ERR_NOMEM;
     const sc_pt_node *pp = sc_pt_find(l->def, "inner_product_param", 0);
     if (!pp)
         return sc_layer_fail(l, SC_ERR_PARSE, "missing inner_product_param");
@@ -68,9 +67,7 @@ static double ip_flops(const sc_layer *l)
     return (double)ip->in.n * ip->p.num_output * (2.0 * k + (ip->p.bias_term ? 1.0 : 0.0));
 }
 
-static void ip_destroy(sc_layer *l) { free(l->priv); }
 
 const sc_layer_kind sc_layer_inner_product = {
-    .type = "InnerProduct", .setup = ip_setup, .forward = ip_forward, .backward = ip_backward,
-    .destroy = ip_destroy, .flops = ip_flops,
+    .type = "InnerProduct", .setup = ip_setup, .forward = ip_forward, .backward = ip_backward, .flops = ip_flops,
 };

@@ -27,10 +27,9 @@ static sc_status pool_setup(sc_layer *l, sc_net *n)
     SC_TRY(sc_layer_expect_io(l, 1, 1, 1, 2));
     if (l->n_tops == 2)
         return sc_layer_fail(l, SC_ERR_UNSUPPORTED, "a second (mask) top is not supported");
-    pool_layer *pl = calloc(1, sizeof *pl);
+    pool_layer *pl = sc_layer_new_priv(l, sizeof *pl);
     if (!pl)
-        return sc_layer_fail(l, SC_ERR_NOMEM, "out of host memory");
-    l->priv = pl;
+        return SC_ERR_NOMEM;
     const sc_pt_node *pp = sc_pt_find(l->def, "pooling_param", 0);
     static const char *const methods[] = {"MAX", "AVE", "STOCHASTIC"};
     int method;
@@ -78,9 +77,7 @@ static double pool_flops(const sc_layer *l)
     return (double)sc_shape_count(pl->out) * pl->p.kernel_h * pl->p.kernel_w;
 }
 
-static void pool_destroy(sc_layer *l) { free(l->priv); }
 
 const sc_layer_kind sc_layer_pooling = {
-    .type = "Pooling", .setup = pool_setup, .forward = pool_forward, .backward = pool_backward,
-    .destroy = pool_destroy, .flops = pool_flops,
+    .type = "Pooling", .setup = pool_setup, .forward = pool_forward, .backward = pool_backward, .flops = pool_flops,
 };

@@ -14,10 +14,9 @@ static sc_status prelu_setup(sc_layer *l, sc_net *n)
 {
     (void)n;
     SC_TRY(sc_layer_expect_io(l, 1, 1, 1, 1));
-    prelu_layer *pr = calloc(1, sizeof *pr);
+    prelu_layer *pr = sc_layer_new_priv(l, sizeof *pr);
     if (!pr)
-        return sc_layer_fail(l, SC_ERR_NOMEM, "out of host memory");
-    l->priv = pr;
+        return SC_ERR_NOMEM;
     const sc_pt_node *pp = sc_pt_find(l->def, "prelu_param", 0);
     SC_TRY(sc_layer_get_bool(l, pp, "channel_shared", 0, &pr->p.channel_shared));
     sc_value *bottom = sc_layer_bottom(l, 0);
@@ -57,9 +56,7 @@ static double prelu_flops(const sc_layer *l)
     return 2.0 * (double)sc_shape_count(((const prelu_layer *)l->priv)->in);
 }
 
-static void prelu_destroy(sc_layer *l) { free(l->priv); }
 
 const sc_layer_kind sc_layer_prelu = {
-    .type = "PReLU", .setup = prelu_setup, .forward = prelu_forward, .backward = prelu_backward,
-    .destroy = prelu_destroy, .in_place = 1, .flops = prelu_flops,
+    .type = "PReLU", .setup = prelu_setup, .forward = prelu_forward, .backward = prelu_backward, .in_place = 1, .flops = prelu_flops,
 };

@@ -94,10 +94,9 @@ static sc_status loss_setup(sc_layer *l, sc_net *n)
 {
     (void)n;
     SC_TRY(sc_layer_expect_io(l, 2, 2, 1, 1));
-    loss_layer *ll = calloc(1, sizeof *ll);
+    loss_layer *ll = sc_layer_new_priv(l, sizeof *ll);
     if (!ll)
-        return sc_layer_fail(l, SC_ERR_NOMEM, "out of host memory");
-    l->priv = ll;
+        return SC_ERR_NOMEM;
     SC_TRY(read_loss_params(l, &ll->p));
     ll->in = sc_value_shape(sc_layer_bottom(l, 0));
     SC_TRY(check_labels(l, ll->in));
@@ -126,11 +125,10 @@ static sc_status loss_backward(sc_layer *l, sc_plan *p)
                                     l->loss_weight[0], dx, beta);
 }
 
-static void free_priv(sc_layer *l) { free(l->priv); }
 
 const sc_layer_kind sc_layer_softmax_loss = {
     .type = "SoftmaxWithLoss", .setup = loss_setup, .forward = loss_forward,
-    .backward = loss_backward, .destroy = free_priv,
+    .backward = loss_backward,
 };
 
 /* ------------------------------------------------------------ accuracy */
@@ -144,10 +142,9 @@ static sc_status accuracy_setup(sc_layer *l, sc_net *n)
 {
     (void)n;
     SC_TRY(sc_layer_expect_io(l, 2, 2, 1, 1));
-    accuracy_layer *a = calloc(1, sizeof *a);
+    accuracy_layer *a = sc_layer_new_priv(l, sizeof *a);
     if (!a)
-        return sc_layer_fail(l, SC_ERR_NOMEM, "out of host memory");
-    l->priv = a;
+        return SC_ERR_NOMEM;
     const sc_pt_node *ap = sc_pt_find(l->def, "accuracy_param", 0);
     long long k, ignore;
     SC_TRY(sc_layer_get_int(l, ap, "top_k", 1, &k));
@@ -175,5 +172,4 @@ static sc_status accuracy_forward(sc_layer *l, sc_plan *p)
 
 const sc_layer_kind sc_layer_accuracy = {
     .type = "Accuracy", .setup = accuracy_setup, .forward = accuracy_forward,
-    .destroy = free_priv,
 };

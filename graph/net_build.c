@@ -10,22 +10,6 @@
 
 /* ------------------------------------------------------------ small utils */
 
-static int grow(void **items, int *cap, int need, size_t elem)
-{
-    if (need <= *cap)
-        return 1;
-    int n = *cap ? *cap * 2 : 16;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*items, (size_t)n * elem);
-    if (!p)
-        return 0;
-    memset((char *)p + (size_t)*cap * elem, 0, (size_t)(n - *cap) * elem);
-    *items = p;
-    *cap = n;
-    return 1;
-}
-
 static sc_status nomem(sc_net *net)
 {
     return sc_fail(sc_ctx_error(net->ctx), SC_ERR_NOMEM, "out of host memory building net");
@@ -55,6 +39,14 @@ sc_status sc_layer_expect_io(const sc_layer *l, int min_b, int max_b, int min_t,
         return sc_layer_fail(l, SC_ERR_PARSE, "takes %d..%d top blobs, got %d", min_t, max_t,
                              l->n_tops);
     return SC_OK;
+}
+
+void *sc_layer_new_priv(sc_layer *l, size_t size)
+{
+    l->priv = calloc(1, size);
+    if (!l->priv)
+        sc_layer_fail(l, SC_ERR_NOMEM, "out of host memory");
+    return l->priv;
 }
 
 sc_value *sc_layer_bottom(const sc_layer *l, int i) { return &l->net->values[l->bottoms[i]]; }
@@ -184,7 +176,8 @@ sc_status sc_layer_add_param(sc_layer *l, int index, int ndim, const int *dims,
                              float default_value)
 {
     sc_net *net = l->net;
-    if (!grow((void **)&net->params, &net->cap_params, net->n_params + 1, sizeof *net->params))
+    if (!sc_grow((void **)&net->params, &net->cap_params, (size_t)net->n_params + 1,
+                 sizeof *net->params))
         return nomem(net);
     int *lp = realloc(l->params, (size_t)(l->n_params + 1) * sizeof *lp);
     if (!lp)
@@ -216,9 +209,9 @@ sc_status sc_layer_add_param(sc_layer *l, int index, int ndim, const int *dims,
 
 sc_param *sc_layer_param(const sc_layer *l, int i) { return &l->net->params[l->params[i]]; }
 
-static sc_status new_storage(sc_net *net, size_t floats, int persistent, int *index)
+sc_status sc_net_new_storage(sc_net *net, size_t floats, int persistent, int *index)
 {
-    if (!grow((void **)&net->storages, &net->cap_storages, net->n_storages + 1,
+    if (!sc_grow((void **)&net->storages, &net->cap_storages, (size_t)net->n_storages + 1,
               sizeof *net->storages))
         return nomem(net);
     sc_storage *s = &net->storages[net->n_storages];
@@ -235,7 +228,7 @@ static sc_status new_storage(sc_net *net, size_t floats, int persistent, int *in
 sc_status sc_layer_add_extra(sc_layer *l, size_t floats, int persistent, int *index)
 {
     int s = -1;
-    SC_TRY(new_storage(l->net, floats ? floats : 1, persistent, &s));
+    SC_TRY(sc_net_new_storage(l->net, floats ? floats : 1, persistent, &s));
     int *e = realloc(l->extras, (size_t)(l->n_extras + 1) * sizeof *e);
     if (!e)
         return nomem(l->net);
@@ -335,7 +328,8 @@ static int find_value(const sc_net *net, const char *name)
 
 static sc_status new_value(sc_net *net, const char *name, int producer, int storage, int *index)
 {
-    if (!grow((void **)&net->values, &net->cap_values, net->n_values + 1, sizeof *net->values))
+    if (!sc_grow((void **)&net->values, &net->cap_values, (size_t)net->n_values + 1,
+                 sizeof *net->values))
         return nomem(net);
     sc_value *v = &net->values[net->n_values];
     memset(v, 0, sizeof *v);
@@ -370,7 +364,8 @@ static const char *v1_type_name(const char *v1)
 
 static sc_status add_layer(sc_net *net, const sc_pt_node *def, sc_layer **out)
 {
-    if (!grow((void **)&net->layers, &net->cap_layers, net->n_layers + 1, sizeof *net->layers))
+    if (!sc_grow((void **)&net->layers, &net->cap_layers, (size_t)net->n_layers + 1,
+                 sizeof *net->layers))
         return nomem(net);
     sc_layer *l = &net->layers[net->n_layers];
     memset(l, 0, sizeof *l);
@@ -487,7 +482,7 @@ static sc_status add_legacy_inputs(sc_net *net)
         if (net->opts.batch > 0 && nd > 0)
             dims[0] = net->opts.batch;
         int storage = -1, v = -1;
-        SC_TRY(new_storage(net, 0, 0, &storage));
+        SC_TRY(sc_net_new_storage(net, 0, 0, &storage));
         SC_TRY(new_value(net, in->text, -1, storage, &v));
         sc_value_set_shape(&net->values[v], nd, dims);
         net->storages[storage].floats = sc_value_count(&net->values[v]);
@@ -506,15 +501,11 @@ static sc_status setup_layer(sc_net *net, sc_layer *l)
         return st;
     }
     for (int i = 0; i < l->n_tops; i++) {
-        sc_value *v = sc_layer_top(l, i);
-        if (sc_value_count(v) == 0 || v->ndim == 0) {
-            if (v->ndim == 0)
-                v->ndim = 0; /* scalar (loss): count 1 */
-        }
+        sc_value *v = sc_layer_top(l, i); /* ndim 0 is a scalar (a loss): count 1 */
         if (v->data < 0) {
             int s = -1;
-            SC_TRY(new_storage(net, sc_value_count(v), 0, &s));
-            sc_layer_top(l, i)->data = s; /* re-fetch: values may have moved */
+            SC_TRY(sc_net_new_storage(net, sc_value_count(v), 0, &s));
+            v->data = s;
         } else if (sc_value_count(v) != net->storages[v->data].floats) {
             char a[64], b[64];
             return sc_layer_fail(l, SC_ERR_SHAPE, "in-place output %s must keep the input shape %s",
@@ -624,8 +615,7 @@ void sc_net_destroy(sc_net *net)
     sc_plan_destroy(net->clear_diffs);
     for (int i = 0; i < net->n_layers; i++) {
         sc_layer *l = &net->layers[i];
-        if (l->kind && l->kind->destroy)
-            l->kind->destroy(l);
+        free(l->priv);
         free(l->name);
         free(l->type);
         free(l->bottoms);

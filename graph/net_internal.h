@@ -23,7 +23,6 @@ typedef struct sc_layer_kind {
     /* Append the layer's launches to the plan. */
     sc_status (*forward)(sc_layer *l, sc_plan *p);
     sc_status (*backward)(sc_layer *l, sc_plan *p); /* NULL: no backward */
-    void (*destroy)(sc_layer *l);                    /* frees l->priv; may be NULL */
     int in_place;        /* may run with top == bottom storage */
     double (*flops)(const sc_layer *l);              /* forward FLOPs; may be NULL */
     /* Layer state that snapshots must keep (A-Softmax: iteration, lambda). */
@@ -89,7 +88,7 @@ struct sc_layer {
     int folded;              /* its forward is done by the layer it was folded into */
     int runs_backward;
     int *bottom_needs_diff;  /* per bottom */
-    void *priv;
+    void *priv;              /* the kind's state, freed with the net */
     sc_net *net;
 };
 
@@ -108,13 +107,17 @@ struct sc_net {
     sc_pt_node *owned_root;
 
     sc_layer *layers;
-    int n_layers, cap_layers;
+    int n_layers;
+    size_t cap_layers;
     sc_value *values;
-    int n_values, cap_values;
+    int n_values;
+    size_t cap_values;
     sc_param *params;
-    int n_params, cap_params;
+    int n_params;
+    size_t cap_params;
     sc_storage *storages;
-    int n_storages, cap_storages;
+    int n_storages;
+    size_t cap_storages;
     sc_buffer_slot *buffers;
     int n_buffers, cap_buffers;
     size_t workspace_floats;
@@ -131,6 +134,10 @@ sc_status sc_layer_fail(const sc_layer *l, sc_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 sc_status sc_layer_expect_io(const sc_layer *l, int min_bottoms, int max_bottoms, int min_tops,
                              int max_tops);
+
+/* Allocates the kind's zeroed state as l->priv (NULL, with the error set,
+ * when out of memory); the net frees it. */
+void *sc_layer_new_priv(sc_layer *l, size_t size);
 
 sc_value *sc_layer_bottom(const sc_layer *l, int i);
 sc_value *sc_layer_top(const sc_layer *l, int i);
@@ -183,6 +190,8 @@ sc_status sc_layer_conv_fold(sc_layer *conv, sc_layer *bn, sc_layer *scale, floa
 sc_status sc_net_fold(sc_net *net);
 
 /* ---- builder / planner entry points */
+/* A new storage of `floats` with an empty liveness interval. */
+sc_status sc_net_new_storage(sc_net *net, size_t floats, int persistent, int *index);
 sc_status sc_net_plan(sc_net *net); /* net_plan.c: storages -> buffers, record plans */
 sc_status sc_net_init_params(sc_net *net); /* net_params.c: allocate + fill */
 sc_status sc_filler_fill(sc_ctx *ctx, const sc_param *p, uint64_t seed, float *host);

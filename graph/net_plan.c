@@ -51,19 +51,6 @@ static void decide_backward(sc_net *net, int *grad_path, int *wanted)
     free(has_grad);
 }
 
-static sc_status add_storage(sc_net *net, size_t floats, int *index)
-{
-    sc_storage *grown = realloc(net->storages, (size_t)(net->n_storages + 1) * sizeof *grown);
-    if (!grown)
-        return sc_fail(sc_ctx_error(net->ctx), SC_ERR_NOMEM, "out of host memory");
-    net->storages = grown;
-    net->cap_storages = net->n_storages + 1;
-    net->storages[net->n_storages] =
-        (sc_storage){.floats = floats, .first = 1 << 30, .last = -1, .buffer = -1};
-    *index = net->n_storages++;
-    return SC_OK;
-}
-
 /* An in-place layer whose input is also read by another layer must not
  * overwrite it: give its output a storage of its own (Caffe would insert a
  * Split layer before it). */
@@ -75,7 +62,7 @@ static sc_status split_unsafe_in_place(sc_net *net)
             continue;
         l->in_place = 0;
         int s = -1;
-        SC_TRY(add_storage(net, sc_value_count(sc_layer_top(l, 0)), &s));
+        SC_TRY(sc_net_new_storage(net, sc_value_count(sc_layer_top(l, 0)), 0, &s));
         sc_layer_top(l, 0)->data = s;
     }
     return SC_OK;
@@ -95,7 +82,7 @@ static sc_status assign_diffs(sc_net *net, const int *wanted)
             continue;
         }
         int s = -1;
-        SC_TRY(add_storage(net, sc_value_count(val), &s));
+        SC_TRY(sc_net_new_storage(net, sc_value_count(val), 0, &s));
         net->values[v].diff = s;
     }
     return SC_OK;

@@ -14,6 +14,8 @@ int sc_grow(void **items, size_t *cap, size_t need, size_t elem_size)
     size_t n = *cap ? *cap * 2 : 16;
     while (n < need)
         n *= 2;
+    if (n > SIZE_MAX / elem_size)
+        return 0;
     void *p = realloc(*items, n * elem_size);
     if (!p)
         return 0;

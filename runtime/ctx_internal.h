@@ -36,8 +36,6 @@ struct sc_ctx {
     sc_pool_stats pool_stats;
 };
 
-/* Grows a dynamic array to hold at least need elements. */
-int sc_grow(void **items, size_t *cap, size_t need, size_t elem_size);
 
 /* Disk cache (program_cache.c). Both return SC_OK on a miss / failed store:
  * the cache is an optimisation, never a reason to fail. */

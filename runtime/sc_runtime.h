@@ -286,6 +286,10 @@ sc_status sc_plan_profile(sc_plan *plan, sc_plan_profile_entry **entries, size_t
 uint64_t sc_hash64(const void *data, size_t len, uint64_t seed); /* FNV-1a 64 */
 uint32_t sc_crc32(uint32_t crc, const void *data, size_t len);    /* IEEE 802.3 */
 
+/* Grows a malloc'd array to hold at least `need` elements (capacity
+ * doubling); 0 when out of memory or the size would overflow. */
+int sc_grow(void **items, size_t *cap, size_t need, size_t elem_size);
+
 /* Random numbers (rng.c): splitmix64 and its output function, which also
  * serves as a 64-bit hash; xoshiro256** streams seeded from splitmix64. */
 uint64_t sc_mix64(uint64_t z);
