@@ -346,8 +346,11 @@ static void log_display(trainer *t, loop_state *ls, int iter, const sc_step_resu
     printf("Iteration %d (%.1f img/s), loss = %.7g", iter, ips, ls->loss_sum / ls->loss_n);
     if (ls->acc_n > 0)
         printf(", accuracy = %.4f", ls->acc_sum / ls->acc_n);
-    if (r->lambda >= 0)
-        printf(", lambda = %.4g", r->lambda);
+    const char *layer;
+    long long it;
+    float lambda;
+    if (sc_net_state_count(t->net) > 0 && sc_net_state_get(t->net, 0, &layer, &it, &lambda) == SC_OK)
+        printf(", lambda = %.4g", lambda); /* read only here: a host sync */
     printf(", lr = %.6g, ETA %s\n", r->lr, eta);
     fflush(stdout);
     ls->t_window = now;

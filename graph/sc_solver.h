@@ -48,7 +48,6 @@ int sc_solver_iter(const sc_solver *s);
 typedef struct sc_step_result {
     double loss;     /* mean over iter_size passes of the weighted loss tops */
     double accuracy; /* mean of Accuracy tops, -1 when the net has none */
-    double lambda;   /* A-Softmax lambda of the last forward, -1 when none */
     double lr;
 } sc_step_result;
 sc_status sc_solver_step(sc_solver *s, sc_feed_fn feed, void *user, int want_loss,

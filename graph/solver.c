@@ -16,6 +16,7 @@ struct sc_solver {
     sc_net *net;
     sc_plan *update;
     cl_mem lr;
+    float lr_on_device; /* what s->lr holds (NaN before the first write) */
     int iter;
     /* training accuracy of the loss layer's scores when the net has no
      * Accuracy layer (run only on iterations whose loss is read) */
@@ -221,6 +222,7 @@ sc_status sc_solver_create(sc_ctx *ctx, const sc_solver_params *p, const sc_net_
         return sc_fail(sc_ctx_error(ctx), SC_ERR_NOMEM, "out of host memory");
     s->ctx = ctx;
     s->p = *p;
+    s->lr_on_device = NAN;
     sc_net_options opts = net_opts ? *net_opts : (sc_net_options){0};
     opts.phase = SC_PHASE_TRAIN;
     sc_status st = sc_net_create(ctx, p->net, &opts, &s->net);
@@ -302,21 +304,17 @@ sc_status sc_solver_forward_backward(sc_solver *s, sc_feed_fn feed, void *user, 
     res->loss = loss / s->p.iter_size;
     res->accuracy = n_acc ? acc / n_acc : -1.0;
     res->lr = sc_solver_lr(&s->p, s->iter);
-    res->lambda = -1.0;
-    if (want_loss && sc_net_state_count(s->net) > 0) {
-        const char *layer = NULL;
-        long long it;
-        float lambda;
-        SC_TRY(sc_net_state_get(s->net, 0, &layer, &it, &lambda));
-        res->lambda = lambda;
-    }
     return SC_OK;
 }
 
 sc_status sc_solver_apply_update(sc_solver *s)
 {
+    /* the blocking write is a host sync: only when the rate changes */
     float lr = (float)sc_solver_lr(&s->p, s->iter);
-    SC_TRY(sc_buffer_write(s->ctx, s->lr, 0, sizeof lr, &lr));
+    if (lr != s->lr_on_device) {
+        SC_TRY(sc_buffer_write(s->ctx, s->lr, 0, sizeof lr, &lr));
+        s->lr_on_device = lr;
+    }
     SC_TRY(sc_plan_run(s->update));
     s->iter++;
     return SC_OK;
