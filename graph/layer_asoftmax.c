@@ -9,7 +9,6 @@ typedef struct asoftmax_layer {
     sc_asoftmax_params p;
     sc_shape in, w, out;
     int state, saved, workspace;
-    int initialised;
 } asoftmax_layer;
 
 static sc_status read_params(sc_layer *l, asoftmax_layer *a, const sc_pt_node *mp)
@@ -75,13 +74,16 @@ static cl_mem lambda_top(const sc_layer *l)
     return l->n_tops == 2 ? sc_layer_top_data(l, 1) : NULL;
 }
 
+/* iteration and lambda from margin_inner_product_param.iteration */
+static sc_status asoftmax_init(sc_layer *l)
+{
+    asoftmax_layer *a = l->priv;
+    return sc_asoftmax_state_init(sc_layer_ctx(l), &a->p, sc_layer_extra(l, a->state));
+}
+
 static sc_status asoftmax_forward(sc_layer *l, sc_plan *p)
 {
     asoftmax_layer *a = l->priv;
-    if (!a->initialised) {
-        SC_TRY(sc_asoftmax_state_init(sc_layer_ctx(l), &a->p, sc_layer_extra(l, a->state)));
-        a->initialised = 1;
-    }
     return sc_asoftmax_forward(p, l->name, &a->p, a->in, sc_layer_bottom_data(l, 0),
                                sc_layer_bottom_data(l, 1), a->w, sc_layer_param(l, 0)->data,
                                sc_layer_extra(l, a->state), 1, sc_layer_top_data(l, 0),
@@ -113,7 +115,6 @@ static sc_status asoftmax_state_get(sc_layer *l, long long *iteration, float *la
 static sc_status asoftmax_state_set(sc_layer *l, long long iteration)
 {
     asoftmax_layer *a = l->priv;
-    a->initialised = 1;
     return sc_asoftmax_state_set(sc_layer_ctx(l), sc_layer_extra(l, a->state), (int)iteration,
                                  sc_asoftmax_lambda(&a->p, (int)iteration));
 }
@@ -126,7 +127,7 @@ static double asoftmax_flops(const sc_layer *l)
 
 
 const sc_layer_kind sc_layer_margin_inner_product = {
-    .type = "MarginInnerProduct", .setup = asoftmax_setup, .forward = asoftmax_forward,
+    .type = "MarginInnerProduct", .setup = asoftmax_setup, .init = asoftmax_init, .forward = asoftmax_forward,
     .backward = asoftmax_backward, .flops = asoftmax_flops,
     .state_get = asoftmax_state_get, .state_set = asoftmax_state_set,
 };

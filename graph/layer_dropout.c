@@ -7,7 +7,6 @@ typedef struct dropout_layer {
     sc_dropout_params p;
     sc_shape in;
     int saved, state;
-    int seeded;
 } dropout_layer;
 
 static sc_status dropout_setup(sc_layer *l, sc_net *n)
@@ -31,14 +30,17 @@ static sc_status dropout_setup(sc_layer *l, sc_net *n)
     return sc_layer_add_extra(l, SC_DROPOUT_STATE_FLOATS, 1, &d->state);
 }
 
+/* The mask stream is seeded from --seed and the layer index. */
+static sc_status dropout_init(sc_layer *l)
+{
+    dropout_layer *d = l->priv;
+    return sc_dropout_seed(sc_layer_ctx(l), sc_layer_extra(l, d->state),
+                           (uint32_t)(l->net->opts.seed * 2654435761u + (uint32_t)l->index));
+}
+
 static sc_status dropout_forward(sc_layer *l, sc_plan *p)
 {
     dropout_layer *d = l->priv;
-    if (!d->seeded) { /* the mask stream is seeded from --seed and the layer index */
-        SC_TRY(sc_dropout_seed(sc_layer_ctx(l), sc_layer_extra(l, d->state),
-                               (uint32_t)(l->net->opts.seed * 2654435761u + (uint32_t)l->index)));
-        d->seeded = 1;
-    }
     return sc_dropout_forward(p, l->name, &d->p, d->in, sc_layer_bottom_data(l, 0),
                               sc_layer_top_data(l, 0), sc_layer_extra(l, d->state),
                               sc_layer_extra(l, d->saved));
@@ -57,6 +59,6 @@ static sc_status dropout_backward(sc_layer *l, sc_plan *p)
 
 
 const sc_layer_kind sc_layer_dropout = {
-    .type = "Dropout", .setup = dropout_setup, .forward = dropout_forward,
+    .type = "Dropout", .setup = dropout_setup, .init = dropout_init, .forward = dropout_forward,
     .backward = dropout_backward, .in_place = 1,
 };

@@ -20,6 +20,9 @@ typedef struct sc_layer_kind {
     /* Reads the layer's parameters, checks and infers shapes: sets the shape
      * of every top value and declares params and extra buffers. */
     sc_status (*setup)(sc_layer *l, sc_net *n);
+    /* Writes the initial value of persistent state buffers, once the planner
+     * has given them memory (may be NULL). */
+    sc_status (*init)(sc_layer *l);
     /* Append the layer's launches to the plan. */
     sc_status (*forward)(sc_layer *l, sc_plan *p);
     sc_status (*backward)(sc_layer *l, sc_plan *p); /* NULL: no backward */

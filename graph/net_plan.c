@@ -254,5 +254,8 @@ sc_status sc_net_plan(sc_net *net)
     SC_TRY(st);
     value_liveness(net);
     SC_TRY(assign_buffers(net));
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].kind->init)
+            SC_TRY(net->layers[i].kind->init(&net->layers[i]));
     return record(net);
 }
