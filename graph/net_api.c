@@ -116,8 +116,6 @@ sc_status sc_net_read_blob_diff(sc_net *net, const char *name, float *dst, size_
     return blob_io(net, name, dst, count, 0, 1);
 }
 
-size_t sc_net_blob_count(const sc_net *net) { return (size_t)net->n_values; }
-const char *sc_net_blob_name(const sc_net *net, size_t i) { return net->values[i].name; }
 
 size_t sc_net_outputs(const sc_net *net, const char **names, size_t cap)
 {

@@ -81,8 +81,6 @@ sc_status sc_net_read_blob(sc_net *net, const char *name, float *dst, size_t cou
 sc_status sc_net_layer_output(sc_net *net, const char *layer, int top, sc_blob_info *out);
 sc_status sc_net_write_blob(sc_net *net, const char *name, const float *src, size_t count);
 sc_status sc_net_read_blob_diff(sc_net *net, const char *name, float *dst, size_t count);
-size_t sc_net_blob_count(const sc_net *net);
-const char *sc_net_blob_name(const sc_net *net, size_t i);
 /* Blobs no layer consumes (the net's outputs), and the input blobs. */
 size_t sc_net_outputs(const sc_net *net, const char **names, size_t cap);
 size_t sc_net_inputs(const sc_net *net, const char **names, size_t cap);

@@ -147,7 +147,6 @@ cl_command_queue sc_ctx_queue(const sc_ctx *ctx) { return ctx->queue; }
 cl_device_id sc_ctx_device(const sc_ctx *ctx) { return ctx->device; }
 const sc_device_info *sc_ctx_info(const sc_ctx *ctx) { return &ctx->info; }
 sc_gemm_provider sc_ctx_gemm_provider(const sc_ctx *ctx) { return ctx->gemm; }
-int sc_ctx_profiling(const sc_ctx *ctx) { return ctx->profiling; }
 void sc_ctx_set_profiling(sc_ctx *ctx, int on) { ctx->profiling = on != 0; }
 const char *sc_ctx_cache_dir(const sc_ctx *ctx) { return ctx->cache_dir; }
 sc_program_stats sc_ctx_program_stats(const sc_ctx *ctx) { return ctx->program_stats; }

@@ -116,7 +116,6 @@ const sc_device_info *sc_ctx_info(const sc_ctx *ctx);
 sc_gemm_provider sc_ctx_gemm_provider(const sc_ctx *ctx);
 void sc_ctx_set_gemm_provider(sc_ctx *ctx, sc_gemm_provider provider);
 const char *sc_gemm_provider_name(sc_gemm_provider provider);
-int sc_ctx_profiling(const sc_ctx *ctx);
 /* Turns per-step timing of plans on or off (see sc_plan_profile). */
 void sc_ctx_set_profiling(sc_ctx *ctx, int on);
 

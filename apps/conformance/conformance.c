@@ -111,18 +111,6 @@ sc_status sc_conf_upload(sc_ctx *ctx, const float *host, size_t n, cl_mem *out)
     return st;
 }
 
-sc_status sc_conf_upload_double(sc_ctx *ctx, const double *host, size_t n, cl_mem *out)
-{
-    float *f = malloc((n ? n : 1) * sizeof *f);
-    if (!f)
-        return sc_fail(sc_ctx_error(ctx), SC_ERR_NOMEM, "out of host memory");
-    for (size_t i = 0; i < n; i++)
-        f[i] = (float)host[i];
-    sc_status st = sc_conf_upload(ctx, f, n, out);
-    free(f);
-    return st;
-}
-
 sc_status sc_conf_download(sc_ctx *ctx, cl_mem mem, size_t n, float *host)
 {
     return sc_buffer_read(ctx, mem, 0, n * sizeof(float), host);

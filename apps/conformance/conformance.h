@@ -42,7 +42,6 @@ sc_status sc_conf_add_measure(sc_conf_report *rep, const char *op, const char *s
 
 /* Allocates a device buffer holding n floats from host (host NULL: zeros). */
 sc_status sc_conf_upload(sc_ctx *ctx, const float *host, size_t n, cl_mem *out);
-sc_status sc_conf_upload_double(sc_ctx *ctx, const double *host, size_t n, cl_mem *out);
 sc_status sc_conf_download(sc_ctx *ctx, cl_mem mem, size_t n, float *host);
 
 /* Runs a plan once and waits. */
