@@ -103,8 +103,26 @@ static sc_status alloc_param(sc_net *net, sc_param *p, float *host)
     return SC_OK;
 }
 
+/* Parameters are allocated and filled before the planner knows the activation
+ * sizes; refuse up front a net whose parameters alone exceed the device, so
+ * that nothing is allocated or filled for it (the planner checks the total). */
+static sc_status check_param_memory(const sc_net *net)
+{
+    int copies = net->opts.phase == SC_PHASE_TRAIN ? 3 : 1; /* data, diff, history */
+    double bytes = 0;
+    for (int i = 0; i < net->n_params; i++)
+        bytes += (double)net->params[i].count * sizeof(float) * copies;
+    const sc_device_info *d = sc_ctx_info(net->ctx);
+    if (bytes <= (double)d->global_mem)
+        return SC_OK;
+    return sc_fail(sc_ctx_error(net->ctx), SC_ERR_NOMEM,
+                   "%s: device out of memory: the parameters alone need %.0f MiB, %s has %.0f MiB",
+                   net->label, bytes / 1048576.0, d->name, d->global_mem / 1048576.0);
+}
+
 sc_status sc_net_init_params(sc_net *net)
 {
+    SC_TRY(check_param_memory(net));
     size_t max = 1;
     for (int i = 0; i < net->n_params; i++)
         if (net->params[i].count > max)

@@ -51,13 +51,18 @@ const char *sc_test_tmp(const char *relative)
     return p;
 }
 
-sc_ctx *sc_test_ctx(void)
+const char *sc_test_device_selector(void)
 {
     const char *sel = getenv("SPHERECL_TEST_DEVICE");
+    return sel && *sel ? sel : "cpu";
+}
+
+sc_ctx *sc_test_ctx(void)
+{
     char cache[4096];
     const char *build = getenv("SPHERECL_BUILD_DIR");
     snprintf(cache, sizeof cache, "%s/test-cache", build && *build ? build : SPHERECL_BINARY_DIR);
-    sc_ctx_options opts = {.selector = sel && *sel ? sel : "cpu", .cache_dir = cache};
+    sc_ctx_options opts = {.selector = sc_test_device_selector(), .cache_dir = cache};
     sc_error err = {0};
     sc_ctx *ctx = NULL;
     if (sc_ctx_create(&opts, &ctx, &err) != SC_OK)

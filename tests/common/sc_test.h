@@ -17,6 +17,9 @@ const char *sc_test_shared(const char *relative);
 /* Path of a file under the build tree's test scratch folder (created on demand). */
 const char *sc_test_tmp(const char *relative);
 
+/* The device the tests run on: $SPHERECL_TEST_DEVICE, else "cpu". */
+const char *sc_test_device_selector(void);
+
 /* A context on the PoCL CPU device (or $SPHERECL_TEST_DEVICE), with the program
  * cache in the build tree. Fails the test with the error text when it cannot. */
 sc_ctx *sc_test_ctx(void);

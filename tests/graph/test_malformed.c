@@ -22,6 +22,11 @@ typedef struct bad_case {
 #define CONV(k) "layer { name: \"conv1\" type: \"Convolution\" bottom: \"data\" top: \"conv1\" " \
                 "convolution_param { num_output: 4 kernel_size: " #k " } }\n"
 
+/* Placeholder for the device-out-of-memory case, whose prototxt is written at
+ * run time: a fixed size would fit some machines (a 4 GiB request fits a
+ * 21.5 GiB PoCL device with an 8 GiB largest allocation). */
+#define OVERSIZED "{OVERSIZED}"
+
 static const bad_case k_cases[] = {
     {"unbalanced brace", NET_HEAD "layer { name: \"x\" type: \"PReLU\"\n", NULL, "end of file"},
     {"unknown field", NET_HEAD "layer { name: \"x\" type: \"PReLU\" bottom: \"data\" top: \"x\" "
@@ -63,11 +68,8 @@ static const bad_case k_cases[] = {
                                  "bottom: \"data\" top: \"c\" convolution_param { num_output: 4 "
                                  "num_output: 5 kernel_size: 3 } }\n", NULL, "num_output"},
     {"missing file", NULL, "/nonexistent/net.prototxt", "nonexistent"},
-    {"device out of memory", "name: \"big\"\nlayer { name: \"data\" type: \"Input\" top: \"data\" "
-                             "input_param { shape { dim: 1 dim: 4096 } } }\n"
-                             "layer { name: \"huge\" type: \"InnerProduct\" bottom: \"data\" "
-                             "top: \"huge\" inner_product_param { num_output: 262144 } }\n",
-     "--memory", "out of memory"},
+    /* the net is made by oversized_net(): its size depends on the device */
+    {"device out of memory", OVERSIZED, "--memory --device {DEVICE}", "out of memory"},
     {"truncated caffemodel", NULL, "--weights {TRUNC}", "byte"},
     {"caffemodel blob shape mismatch", NULL, "--weights {TINY}", "conv1_1"},
 };
@@ -102,6 +104,8 @@ static void substitute(const char *in, char *out, size_t cap, const char *trunc)
     char *p;
     if ((p = strstr(tmp, "{TRUNC}")))
         snprintf(out, cap, "%.*s%s%s", (int)(p - tmp), tmp, trunc, p + 7);
+    else if ((p = strstr(tmp, "{DEVICE}"))) /* the device the test context uses */
+        snprintf(out, cap, "%.*s%s%s", (int)(p - tmp), tmp, sc_test_device_selector(), p + 8);
     else if ((p = strstr(tmp, "{TINY}")))
         snprintf(out, cap, "%.*s%s%s", (int)(p - tmp), tmp,
                  sc_test_shared("golden/train_tiny/init.caffemodel"), p + 6);
@@ -109,15 +113,52 @@ static void substitute(const char *in, char *out, size_t cap, const char *trunc)
         snprintf(out, cap, "%s", tmp);
 }
 
+/* A net whose InnerProduct weights together need more than both the device's
+ * global memory and its largest allocation, whatever the machine. Each layer
+ * stays under the builder's 2^31-element limit on one blob, so the request is
+ * split over as many parallel layers as it takes. */
+static void oversized_net(char *out, size_t cap)
+{
+    sc_ctx *ctx = sc_test_ctx();
+    sc_device_info d = *sc_ctx_info(ctx);
+    sc_ctx_destroy(ctx);
+    unsigned long long limit = d.global_mem > d.max_alloc ? d.global_mem : d.max_alloc;
+    const unsigned long long inputs = 65536, outputs = 16384; /* 4 GiB per layer */
+    unsigned long long layer_bytes = inputs * outputs * sizeof(float);
+    unsigned long long layers = limit / layer_bytes + 1;
+    printf("device: %llu bytes global, %llu bytes largest allocation -> %llu layers of %llu "
+           "bytes\n",
+           (unsigned long long)d.global_mem, (unsigned long long)d.max_alloc, layers, layer_bytes);
+    size_t off = (size_t)snprintf(out, cap,
+                                  "name: \"big\"\nlayer { name: \"data\" type: \"Input\" "
+                                  "top: \"data\" input_param { shape { dim: 1 dim: %llu } } }\n",
+                                  inputs);
+    for (unsigned long long i = 0; i < layers; i++) {
+        assert_true(off < cap);
+        off += (size_t)snprintf(out + off, cap - off,
+                                "layer { name: \"huge%llu\" type: \"InnerProduct\" "
+                                "bottom: \"data\" top: \"huge%llu\" "
+                                "inner_product_param { num_output: %llu } }\n",
+                                i, i, outputs);
+    }
+    assert_true(off < cap);
+}
+
 static void run_case(const bad_case *c, int index, const char *valid, const char *trunc)
 {
     char net[1024], err_path[1024], args[4096], cmd[8192];
+    static char oversized[1 << 16];
     snprintf(net, sizeof net, "%s", valid);
     if (c->prototxt) {
+        const char *text = c->prototxt;
+        if (!strcmp(text, OVERSIZED)) {
+            oversized_net(oversized, sizeof oversized);
+            text = oversized;
+        }
         char name[64];
         snprintf(name, sizeof name, "malformed_%02d.prototxt", index);
         snprintf(net, sizeof net, "%s", sc_test_tmp(name));
-        write_file(net, c->prototxt, strlen(c->prototxt));
+        write_file(net, text, strlen(text));
     }
     snprintf(err_path, sizeof err_path, "%s", sc_test_tmp("malformed_stderr.txt"));
     substitute(c->extra_args ? c->extra_args : "", args, sizeof args, trunc);
