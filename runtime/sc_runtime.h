@@ -16,6 +16,11 @@
 
 #include "sc_error.h"
 
+/* ----------------------------------------------------------------- version */
+
+const char *sc_version(void);    /* "0.1.0", the project version */
+const char *sc_git_commit(void); /* short hash of the built tree ("-dirty" if modified), or "unknown" */
+
 /* ------------------------------------------------------------------ errors */
 
 /* "CL_OUT_OF_RESOURCES" etc.; "CL_UNKNOWN_ERROR(-1234)" style for unknown codes

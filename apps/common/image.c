@@ -424,37 +424,73 @@ sc_status sc_image_load(const char *path, int want_channels, sc_image *out, sc_e
     return st;
 }
 
-/* ------------------------------------------------- network input */
+/* ------------------------------------------------------------ probe */
 
-/* One destination plane: source channel k of the window, mirrored if asked. */
-static void plane_to_float(const sc_image *img, int k, int x0, int y0, int cw, int ch, float *dst,
-                           float mean, float scale, int mirror)
+static sc_status probe_jpeg(const unsigned char *data, size_t size, const char *name, int *w,
+                            int *h, sc_error *err)
 {
-    int c = img->c;
-    for (int y = 0; y < ch; y++) {
-        const unsigned char *row = img->px + ((size_t)(y0 + y) * img->w + x0) * c + k;
-        float *o = dst + (size_t)y * cw;
-        for (int x = 0; x < cw; x++) {
-            int sx = mirror ? cw - 1 - x : x;
-            o[x] = ((float)row[(size_t)sx * c] - mean) * scale;
-        }
-    }
+    tjhandle tj = tjInitDecompress();
+    if (!tj)
+        return sc_fail(err, SC_ERR_NOMEM, "%s: cannot create a JPEG decoder", name);
+    int subsamp = -1, cs = -1;
+    sc_status st = SC_OK;
+    if (size > ULONG_MAX ||
+        tjDecompressHeader3(tj, data, (unsigned long)size, w, h, &subsamp, &cs) != 0)
+        st = sc_fail(err, SC_ERR_FORMAT, "%s: corrupt JPEG header: %s", name, tjGetErrorStr2(tj));
+    tjDestroy(tj);
+    return st;
 }
 
-void sc_image_crop_to_planar_float(const sc_image *img, int x0, int y0, int crop_w, int crop_h,
-                                   float *dst_chw, const float mean[3], float scale, int mirror,
-                                   int bgr)
+static unsigned long be32(const unsigned char *p)
 {
-    size_t plane = (size_t)crop_w * (size_t)crop_h;
-    for (int k = 0; k < img->c; k++) {
-        int src_k = (bgr && img->c == 3) ? 2 - k : k;
-        plane_to_float(img, src_k, x0, y0, crop_w, crop_h, dst_chw + (size_t)k * plane,
-                       mean ? mean[k] : 0.0f, scale, mirror);
-    }
+    return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 | (unsigned long)p[2] << 8 | p[3];
 }
 
-void sc_image_to_planar_float(const sc_image *img, float *dst_chw, const float mean[3],
-                              float scale, int mirror, int bgr)
+static sc_status probe_png(const unsigned char *data, size_t size, const char *name, int *w,
+                           int *h, sc_error *err)
 {
-    sc_image_crop_to_planar_float(img, 0, 0, img->w, img->h, dst_chw, mean, scale, mirror, bgr);
+    /* signature (8), IHDR length (4), "IHDR" (4), width (4), height (4) */
+    if (size < 24 || memcmp(data + 12, "IHDR", 4) != 0)
+        return sc_fail(err, SC_ERR_FORMAT, "%s: corrupt PNG: no IHDR chunk first", name);
+    unsigned long pw = be32(data + 16), ph = be32(data + 20);
+    if (pw > INT_MAX || ph > INT_MAX)
+        return sc_fail(err, SC_ERR_FORMAT, "%s: invalid image size %lux%lu", name, pw, ph);
+    *w = (int)pw;
+    *h = (int)ph;
+    return SC_OK;
+}
+
+static sc_status probe_pnm(const unsigned char *data, size_t size, const char *name, int *w,
+                           int *h, sc_error *err)
+{
+    pnm_reader r = {data, size, 2, name};
+    long pw, ph;
+    SC_TRY(pnm_uint(&r, 1L << 30, "width", &pw, err));
+    SC_TRY(pnm_uint(&r, 1L << 30, "height", &ph, err));
+    *w = (int)pw;
+    *h = (int)ph;
+    return SC_OK;
+}
+
+sc_status sc_image_probe(const char *path, int *width, int *height, sc_error *err)
+{
+    *width = *height = 0;
+    unsigned char *data;
+    size_t size;
+    SC_TRY(sc_read_file(path, SC_IMAGE_MAX_FILE, &data, &size, err));
+    sc_status st;
+    switch (sc_image_sniff(data, size)) {
+    case SC_IMAGE_JPEG: st = probe_jpeg(data, size, path, width, height, err); break;
+    case SC_IMAGE_PNG: st = probe_png(data, size, path, width, height, err); break;
+    case SC_IMAGE_PNM: st = probe_pnm(data, size, path, width, height, err); break;
+    default:
+        st = sc_fail(err, SC_ERR_FORMAT, size ? "%s: not an image (no JPEG, PNG or PGM/PPM signature "
+                                                "in its first bytes)"
+                                              : "%s: empty file (0 bytes)",
+                     path);
+    }
+    free(data);
+    if (st == SC_OK)
+        st = check_dims(path, *width, *height, 1, err);
+    return st;
 }

@@ -47,6 +47,11 @@ sc_image_format sc_image_sniff(const unsigned char *data, size_t size);
  * On failure *out is left empty ({0}). */
 sc_status sc_image_load(const char *path, int want_channels, sc_image *out, sc_error *err);
 
+/* Width and height of the image at path from its header, without decoding
+ * the pixels (a cheap check of a whole list before any work). Errors as
+ * sc_image_load's; a file whose header is fine may still fail to decode. */
+sc_status sc_image_probe(const char *path, int *width, int *height, sc_error *err);
+
 /* Same as sc_image_load for bytes already in memory; name is used in messages. */
 sc_status sc_image_decode(const unsigned char *data, size_t size, const char *name,
                           int want_channels, sc_image *out, sc_error *err);
@@ -60,20 +65,5 @@ sc_status sc_image_convert(const sc_image *src, int c, sc_image *out, sc_error *
 
 /* Frees the pixels and empties the struct; safe on an empty or freed image. */
 void sc_image_free(sc_image *img);
-
-/* Network input from an image: dst_chw (img->c planes of w x h floats) gets
- * x = (p - mean[k]) * scale, where k is the destination channel (so with
- * bgr set, mean[0] is the blue mean, as in a Caffe transform_param).
- * mirror reverses each row (left-right flip); bgr writes the planes B, G, R
- * (ignored for grey). mean may be NULL (zero). The image must be non-empty. */
-void sc_image_to_planar_float(const sc_image *img, float *dst_chw, const float mean[3],
-                              float scale, int mirror, int bgr);
-
-/* The same for the crop_w x crop_h window whose top-left corner is (x0, y0),
- * as Caffe's crop_size does; mirror flips within the window. The window must
- * lie inside the image. */
-void sc_image_crop_to_planar_float(const sc_image *img, int x0, int y0, int crop_w, int crop_h,
-                                   float *dst_chw, const float mean[3], float scale, int mirror,
-                                   int bgr);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "image_input.h"
 #include "image_list.h"
 #include "sc_runtime.h"
 
@@ -88,6 +89,20 @@ static size_t item_at(sc_loader *l, uint64_t p)
 
 /* ------------------------------------------------------------ sampling */
 
+/* Decodes an item and applies the configured resize. */
+static sc_status decode_item(const sc_loader_config *c, const item *it, sc_image *out,
+                             sc_error *err)
+{
+    SC_TRY(sc_image_load(it->path, c->channels, out, err));
+    if (c->resize_h <= 0 || (out->w == c->resize_w && out->h == c->resize_h))
+        return SC_OK;
+    sc_image resized;
+    sc_status st = sc_image_resize_bilinear(out, c->resize_w, c->resize_h, &resized, err);
+    sc_image_free(out);
+    *out = resized;
+    return st;
+}
+
 static sc_status get_image(const sc_loader *l, const item *it, sc_image *tmp, const sc_image **img,
                            sc_error *err)
 {
@@ -95,7 +110,7 @@ static sc_status get_image(const sc_loader *l, const item *it, sc_image *tmp, co
         *img = &it->img;
         return SC_OK;
     }
-    SC_TRY(sc_image_load(it->path, l->cfg.channels, tmp, err));
+    SC_TRY(decode_item(&l->cfg, it, tmp, err));
     *img = tmp;
     return SC_OK;
 }
@@ -107,20 +122,27 @@ static sc_status write_sample(const sc_loader *l, const item *it, uint64_t p, fl
     sc_image tmp = {0};
     const sc_image *img;
     SC_TRY(get_image(l, it, &tmp, &img, err));
-    int cw = c->width, ch = c->height, x0 = 0, y0 = 0;
-    if (img->w != cw || img->h != ch) {
+    int x0 = 0, y0 = 0;
+    if (c->crop_size && img->w >= c->width && img->h >= c->height) {
         if (c->train) {
-            x0 = (int)(hash3(c->seed, p, 1) % (uint64_t)(img->w - cw + 1));
-            y0 = (int)(hash3(c->seed, p, 2) % (uint64_t)(img->h - ch + 1));
+            x0 = (int)(hash3(c->seed, p, 1) % (uint64_t)(img->w - c->width + 1));
+            y0 = (int)(hash3(c->seed, p, 2) % (uint64_t)(img->h - c->height + 1));
         } else {
-            x0 = (img->w - cw) / 2;
-            y0 = (img->h - ch) / 2;
+            x0 = (img->w - c->width) / 2;
+            y0 = (img->h - c->height) / 2;
         }
     }
     int mirror = c->mirror && (hash3(c->seed, p, 3) & 1);
-    sc_image_crop_to_planar_float(img, x0, y0, cw, ch, dst, c->mean, c->scale, mirror, c->bgr);
+    sc_input_shape shape = {c->channels, c->height, c->width};
+    sc_pixel_norm norm = {{c->mean[0], c->mean[1], c->mean[2]}, c->scale, c->bgr};
+    /* checked again here: an image not kept in the cache is decoded anew and
+     * the file may have changed since validation */
+    sc_status st = c->crop_size
+                       ? sc_image_crop_to_input(img, x0, y0, &shape, &norm, mirror, dst, it->path,
+                                                err)
+                       : sc_image_to_input(img, &shape, &norm, mirror, dst, it->path, err);
     sc_image_free(&tmp);
-    return SC_OK;
+    return st;
 }
 
 static void produce(sc_loader *l, uint64_t k, slot *s)
@@ -229,6 +251,8 @@ sc_status sc_loader_seek(sc_loader *l, uint64_t position, sc_error *err)
 typedef struct check_job {
     sc_loader *l;
     char **reason; /* per listed item: NULL when usable */
+    char *size_problem; /* the first image whose size does not fit the net */
+    size_t n_size_problems;
     size_t next;
     size_t cached_bytes;
     pthread_mutex_t mu;
@@ -243,7 +267,9 @@ static char *dup_printf(const char *fmt, const char *a, const char *b)
     return s;
 }
 
-/* Decodes item i; on success maybe keeps the pixels in the cache. */
+/* Decodes item i; on success maybe keeps the pixels in the cache. An image
+ * that does not fit the net is not skipped but counted: the net and the list
+ * disagree, which is an error (Caffe would fail on it too). */
 static void check_item(check_job *j, size_t i)
 {
     sc_loader *l = j->l;
@@ -251,16 +277,26 @@ static void check_item(check_job *j, size_t i)
     sc_image img = {0};
     sc_error e = {0};
     char size_msg[160];
-    if (sc_image_load(it->path, l->cfg.channels, &img, &e) != SC_OK) {
+    if (decode_item(&l->cfg, it, &img, &e) != SC_OK) {
         j->reason[i] = dup_printf("%s%s", e.msg, "");
         return;
     }
     int fits = l->cfg.crop_size ? (img.w >= l->cfg.width && img.h >= l->cfg.height)
                                 : (img.w == l->cfg.width && img.h == l->cfg.height);
     if (!fits) {
-        snprintf(size_msg, sizeof size_msg, ": image is %dx%d, the net needs %s%dx%d", img.w,
-                 img.h, l->cfg.crop_size ? "at least " : "", l->cfg.width, l->cfg.height);
-        j->reason[i] = dup_printf("%s%s", it->path, size_msg);
+        snprintf(size_msg, sizeof size_msg, ": image is %dx%d, the net's input is %s%dx%d",
+                 img.w, img.h, l->cfg.crop_size ? "a crop of " : "", l->cfg.width,
+                 l->cfg.height);
+        char *msg = dup_printf("%s%s", it->path, size_msg);
+        pthread_mutex_lock(&j->mu);
+        j->n_size_problems++;
+        if (!j->size_problem || strcmp(msg ? msg : "", j->size_problem) < 0) {
+            free(j->size_problem); /* the smallest message: the same whatever the threads do */
+            j->size_problem = msg;
+            msg = NULL;
+        }
+        pthread_mutex_unlock(&j->mu);
+        free(msg);
         sc_image_free(&img);
         return;
     }
@@ -290,7 +326,8 @@ static void *check_worker(void *arg)
 }
 
 /* Runs the check on every listed item with the workers plus this thread. */
-static sc_status check_all(sc_loader *l, char **reason, sc_loader_progress_fn progress, void *user)
+static sc_status check_all(sc_loader *l, char **reason, sc_loader_progress_fn progress, void *user,
+                           sc_error *err)
 {
     check_job j = {.l = l, .reason = reason};
     pthread_mutex_init(&j.mu, NULL);
@@ -314,7 +351,15 @@ static sc_status check_all(sc_loader *l, char **reason, sc_loader_progress_fn pr
         progress(user, l->n, l->n);
     free(t);
     pthread_mutex_destroy(&j.mu);
-    return SC_OK;
+    sc_status st = SC_OK;
+    if (j.n_size_problems)
+        st = sc_fail(err, SC_ERR_SHAPE,
+                     "%zu image%s of %s do%s not fit the net's input, e.g. %s (resize them, set "
+                     "new_height/new_width in image_data_param, or pass --resize)",
+                     j.n_size_problems, j.n_size_problems == 1 ? "" : "s", l->cfg.list_path,
+                     j.n_size_problems == 1 ? "es" : "", j.size_problem ? j.size_problem : "?");
+    free(j.size_problem);
+    return st;
 }
 
 /* Moves bad items to the bad list, keeping list order for the good ones. */
@@ -368,6 +413,10 @@ static sc_status check_config(const sc_loader_config *c, sc_error *err)
     if (c->batch < 1 || c->height < 1 || c->width < 1 || (c->channels != 1 && c->channels != 3))
         return sc_fail(err, SC_ERR_ARG, "loader: bad shape batch %d, %dx%dx%d", c->batch,
                        c->channels, c->height, c->width);
+    if ((c->resize_h > 0) != (c->resize_w > 0) || c->resize_h < 0 || c->resize_w < 0 ||
+        c->resize_h > SC_IMAGE_MAX_DIM || c->resize_w > SC_IMAGE_MAX_DIM)
+        return sc_fail(err, SC_ERR_ARG, "loader: bad resize %dx%d (both or neither, 1..%d)",
+                       c->resize_w, c->resize_h, SC_IMAGE_MAX_DIM);
     if (c->threads < 1 || c->prefetch < 1)
         return sc_fail(err, SC_ERR_ARG, "loader: threads and prefetch must be >= 1");
     return SC_OK;
@@ -398,8 +447,14 @@ static sc_status validate(sc_loader *l, sc_loader_progress_fn progress, void *us
     char **reason = calloc(l->n + 1, sizeof *reason);
     if (!reason)
         return sc_fail(err, SC_ERR_NOMEM, "out of host memory");
-    check_all(l, reason, progress, user);
-    sc_status st = compact(l, reason, err);
+    sc_status st = check_all(l, reason, progress, user, err);
+    if (st != SC_OK) {
+        for (size_t i = 0; i < l->n; i++)
+            free(reason[i]);
+        free(reason);
+        return st;
+    }
+    st = compact(l, reason, err);
     free(reason);
     SC_TRY(st);
     if (l->n == 0)

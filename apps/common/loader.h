@@ -8,9 +8,10 @@
  * from a hash of (seed, p). Thread timing never changes a batch, and a
  * resumed run continues from the saved position.
  *
- * Every list entry is decoded once when the loader is created; missing,
- * corrupt or wrongly sized images are reported (path and reason) and left
- * out. A list with no usable image is an error. */
+ * Every list entry is decoded once when the loader is created; missing or
+ * corrupt images are reported (path and reason) and left out. An image whose
+ * size does not fit the net (after the optional resize) is an error naming
+ * it: the list and the net disagree. A list with no usable image is an error. */
 #ifndef SC_LOADER_H
 #define SC_LOADER_H
 
@@ -27,6 +28,8 @@ typedef struct sc_loader_config {
     float mean[3];           /* subtracted per output channel */
     float scale;             /* applied after the mean */
     int mirror;              /* random left-right flips */
+    int resize_h, resize_w;  /* > 0: every image is first resized (bilinear) to this, as
+                                image_data_param new_height/new_width do; 0: none */
     int crop_size;           /* 0: none; else random crop (train) or centre crop */
     int train;               /* random crops; else centre crops */
     int shuffle;             /* a new permutation every epoch */

@@ -10,6 +10,7 @@
 
 #include "gtext.h"
 #include "image.h"
+#include "image_input.h"
 #include "image_list.h"
 #include "image_write.h"
 #include "loader.h"

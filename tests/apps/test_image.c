@@ -456,20 +456,25 @@ static void test_planar_float(void **state)
                 img.px[(y * 3 + x) * 3 + k] = (unsigned char)(100 * k + 10 * y + x);
     float out[18];
     const float mean[3] = {1, 2, 3};
-    sc_image_to_planar_float(&img, out, mean, 0.5f, 0, 0);
+    const sc_input_shape s32 = {3, 2, 3};
+    sc_pixel_norm norm = {{1, 2, 3}, 0.5f, 0};
+    sc_assert_ok_err(&err, sc_image_to_input(&img, &s32, &norm, 0, out, "img", &err));
     for (int k = 0; k < 3; k++)
         for (int y = 0; y < 2; y++)
             for (int x = 0; x < 3; x++)
                 assert_float_equal(out[(k * 2 + y) * 3 + x], (100 * k + 10 * y + x - mean[k]) * 0.5f, 0);
     /* Mirrored and BGR: plane 0 holds blue, with mean[0] subtracted. */
-    sc_image_to_planar_float(&img, out, mean, 2.0f, 1, 1);
+    norm = (sc_pixel_norm){{1, 2, 3}, 2.0f, 1};
+    sc_assert_ok_err(&err, sc_image_to_input(&img, &s32, &norm, 1, out, "img", &err));
     for (int k = 0; k < 3; k++)
         for (int y = 0; y < 2; y++)
             for (int x = 0; x < 3; x++)
                 assert_float_equal(out[(k * 2 + y) * 3 + x],
                                    (100 * (2 - k) + 10 * y + (2 - x) - mean[k]) * 2.0f, 0);
     /* A 2x1 crop at (1, 1), mirrored, no mean. */
-    sc_image_crop_to_planar_float(&img, 1, 1, 2, 1, out, NULL, 1.0f, 1, 0);
+    const sc_input_shape crop = {3, 1, 2};
+    norm = (sc_pixel_norm){{0, 0, 0}, 1.0f, 0};
+    sc_assert_ok_err(&err, sc_image_crop_to_input(&img, 1, 1, &crop, &norm, 1, out, "img", &err));
     const float want[6] = {12, 11, 112, 111, 212, 211};
     for (int i = 0; i < 6; i++)
         assert_float_equal(out[i], want[i], 0);
@@ -479,8 +484,9 @@ static void test_planar_float(void **state)
     sc_image face = load_ok(sc_test_shared(ALIGNED "Dean_Barker/Dean_Barker_0001.jpg"), 3);
     float *x = malloc(sizeof(float) * 3 * 112 * 96);
     assert_non_null(x);
-    const float m = 127.5f, mm[3] = {m, m, m};
-    sc_image_to_planar_float(&face, x, mm, 0.0078125f, 0, 0);
+    const sc_input_shape face_shape = {3, 112, 96};
+    norm = (sc_pixel_norm){{127.5f, 127.5f, 127.5f}, 0.0078125f, 0};
+    sc_assert_ok_err(&err, sc_image_to_input(&face, &face_shape, &norm, 0, x, "face", &err));
     assert_float_equal(x[0], (face.px[0] - 127.5) / 128.0, 0);
     assert_float_equal(x[112 * 96 + 5], (face.px[5 * 3 + 1] - 127.5) / 128.0, 0);
     free(x);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* Returned paths live in a small ring so a test can hold a few at once. */
 #define PATH_RING 8
@@ -88,4 +90,51 @@ double sc_test_max_abs_diff(const float *a, const double *ref, size_t n)
             m = isnan(d) ? INFINITY : d;
     }
     return m;
+}
+
+static void read_capture(const char *path, char *buf, size_t cap)
+{
+    if (!buf || cap == 0)
+        return;
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+int sc_test_run(const char *cmd, char *out, size_t out_cap, char *err, size_t err_cap)
+{
+    const char *apps = getenv("SPHERECL_APPS_DIR");
+    char o[4096], e[4096];
+    char name[64];
+    snprintf(name, sizeof name, "run-%d.out", (int)getpid()); /* tests run in parallel */
+    snprintf(o, sizeof o, "%s", sc_test_tmp(name));
+    snprintf(name, sizeof name, "run-%d.err", (int)getpid());
+    snprintf(e, sizeof e, "%s", sc_test_tmp(name));
+    size_t cap = strlen(cmd) * 2 + 8192;
+    char *expanded = malloc(cap), *full = malloc(cap + 8192);
+    assert_non_null(expanded);
+    assert_non_null(full);
+    size_t k = 0;
+    for (const char *p = cmd; *p && k + 4096 < cap;) {
+        if (!strncmp(p, "{APPS}", 6)) {
+            k += (size_t)snprintf(expanded + k, cap - k, "%s", apps ? apps : SPHERECL_BINARY_DIR "/bin");
+            p += 6;
+        } else {
+            expanded[k++] = *p++;
+        }
+    }
+    expanded[k] = '\0';
+    snprintf(full, cap + 8192, "( %s ) >'%s' 2>'%s'", expanded, o, e);
+    int rc = system(full);
+    free(expanded);
+    free(full);
+    read_capture(o, out, out_cap);
+    read_capture(e, err, err_cap);
+    remove(o);
+    remove(e);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }

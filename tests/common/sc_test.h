@@ -24,6 +24,12 @@ const char *sc_test_device_selector(void);
  * cache in the build tree. Fails the test with the error text when it cannot. */
 sc_ctx *sc_test_ctx(void);
 
+/* Runs a shell command (apps are at $SPHERECL_APPS_DIR, which the command
+ * may spell "{APPS}"), capturing stdout and stderr into the buffers (NUL-
+ * terminated, truncated to their capacity; either may be NULL). Returns the
+ * exit status, or -1 when the command died from a signal. */
+int sc_test_run(const char *cmd, char *out, size_t out_cap, char *err, size_t err_cap);
+
 /* Assert that a call returned SC_OK; on failure print the status and the
  * error message kept by the context (sc_assert_ok) or by an sc_error (sc_assert_ok_err). */
 #define sc_assert_ok(ctx, expr)                                                           \

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "image_input.h"
 #include "sc_graph.h"
 #include "sc_test.h"
 
@@ -65,16 +66,16 @@ static void test_golden_embeddings(void **state)
     assert_string_equal(missing, "");
     size_t per = 3 * 112 * 96;
     float *in = malloc(per * (size_t)n * sizeof *in);
-    const float mean[3] = {127.5f, 127.5f, 127.5f};
+    const sc_pixel_norm norm = {{127.5f, 127.5f, 127.5f}, 1.0f / 128.0f, 0};
+    const sc_input_shape shape = {3, 112, 96};
     for (int i = 0; i < n; i++) {
         char rel[1024];
         snprintf(rel, sizeof rel, "data/lfw/reference-aligned-112x96/%.255s", rows[i].path);
         sc_image img = {0};
         sc_error err = {0};
         sc_assert_ok_err(&err, sc_image_load(sc_test_shared(rel), 3, &img, &err));
-        assert_int_equal(img.w, 96);
-        assert_int_equal(img.h, 112);
-        sc_image_to_planar_float(&img, in + per * (size_t)i, mean, 1.0f / 128.0f, rows[i].flip, 0);
+        sc_assert_ok_err(&err, sc_image_to_input(&img, &shape, &norm, rows[i].flip,
+                                                 in + per * (size_t)i, rel, &err));
         sc_image_free(&img);
     }
     sc_assert_ok(ctx, sc_net_write_blob(net, "data", in, per * (size_t)n));
