@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "loader.h"
 #include "sc_graph.h"
 
@@ -16,45 +17,31 @@ typedef struct bench_args {
     int batch, iters, warmup, profile;
 } bench_args;
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: sphere-bench NET.prototxt [--phase TRAIN|TEST] [--batch N] [--iters N]\n"
-               "                    [--warmup N] [--profile] [--device SEL]\n"
-               "  Times forward (TEST) or forward + backward (TRAIN) passes on random inputs and\n"
-               "  prints images/s and GFLOP/s; --profile adds the time of every layer.\n");
-}
-
+/* Parses the command line; returns SC_CLI_CONTINUE or an exit status. */
 static int parse_args(int argc, char **argv, bench_args *a)
 {
     *a = (bench_args){.phase = SC_PHASE_TEST, .iters = 10, .warmup = 2};
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
-            usage(stdout);
-            exit(0);
-        } else if (!strcmp(o, "--profile")) {
-            a->profile = 1;
-        } else if (o[0] != '-' && !a->net) {
-            a->net = o;
-        } else if (v && !strcmp(o, "--phase") && (!strcmp(v, "TRAIN") || !strcmp(v, "TEST"))) {
-            a->phase = !strcmp(v, "TRAIN") ? SC_PHASE_TRAIN : SC_PHASE_TEST;
-            i++;
-        } else if (v && !strcmp(o, "--device")) {
-            a->device = v;
-            i++;
-        } else if (v && atoi(v) >= 0 && (!strcmp(o, "--batch") || !strcmp(o, "--iters") ||
-                                         !strcmp(o, "--warmup"))) {
-            int n = atoi(v);
-            *(!strcmp(o, "--batch") ? &a->batch : !strcmp(o, "--iters") ? &a->iters : &a->warmup) = n;
-            i++;
-        } else {
-            fprintf(stderr, "sphere-bench: bad argument '%s'\n", o);
-            return 0;
-        }
-    }
-    if (!a->net)
-        fprintf(stderr, "sphere-bench: no net given\n");
-    return a->net && a->iters > 0;
+    const char *phase = "TEST";
+    const sc_opt opts[] = {
+        {SC_CHOICE("--phase", &phase, "TRAIN|TEST",
+                   "TEST: forward passes; TRAIN: forward + backward")},
+        {SC_INT("--batch", &a->batch, "N", "batch size", 1, 65536),
+         .default_text = "the prototxt's"},
+        {SC_INT("--iters", &a->iters, "N", "timed passes", 1, 1000000)},
+        {SC_INT("--warmup", &a->warmup, "N", "untimed passes first", 0, 1000000)},
+        {SC_FLAG("--profile", &a->profile, "also time every layer")},
+        {SC_DEVICE_OPT(&a->device)},
+    };
+    const sc_cli cli = {.prog = "sphere-bench", .synopsis = "NET.prototxt [options]",
+                        .description = "Times forward (TEST) or forward + backward (TRAIN) passes "
+                                       "on random inputs and prints\nimages/s and GFLOP/s; "
+                                       "--profile adds the time of every layer.\n",
+                        .opts = opts, .n_opts = sizeof opts / sizeof opts[0],
+                        .positional = &a->net, .min_positional = 1, .max_positional = 1,
+                        .positional_name = "NET.prototxt"};
+    int rc = sc_cli_parse(&cli, argc, argv);
+    a->phase = !strcmp(phase, "TRAIN") ? SC_PHASE_TRAIN : SC_PHASE_TEST;
+    return rc;
 }
 
 /* Random inputs: data ~ U(-1, 1); labels uniform over the classes of the
@@ -157,14 +144,18 @@ static double net_flops(const sc_net *net)
     return f;
 }
 
+/* Returns the exit status. */
 static int run(const bench_args *a, sc_ctx *ctx)
 {
     sc_net_options no = {.phase = a->phase, .batch = a->batch, .image_size = sc_loader_probe_size};
     sc_net *net = NULL;
-    if (sc_net_create(ctx, a->net, &no, &net) != SC_OK || fill_inputs(net) != SC_OK) {
+    sc_status st = sc_net_create(ctx, a->net, &no, &net);
+    if (st == SC_OK)
+        st = fill_inputs(net);
+    if (st != SC_OK) {
         fprintf(stderr, "sphere-bench: %s\n", sc_ctx_message(ctx));
         sc_net_destroy(net);
-        return 0;
+        return sc_cli_input_status(st);
     }
     int ok = 1;
     for (int i = 0; ok && i < a->warmup; i++)
@@ -190,27 +181,27 @@ static int run(const bench_args *a, sc_ctx *ctx)
         }
     }
     sc_net_destroy(net);
-    return ok;
+    return ok ? SC_EXIT_OK : SC_EXIT_FAILED;
 }
 
 int main(int argc, char **argv)
 {
     bench_args a;
-    if (!parse_args(argc, argv, &a)) {
-        usage(stderr);
-        return 1;
-    }
+    int rc = parse_args(argc, argv, &a);
+    if (rc != SC_CLI_CONTINUE)
+        return rc;
     sc_ctx_options co = {.selector = a.device};
     sc_error err = {0};
     sc_ctx *ctx = NULL;
-    if (sc_ctx_create(&co, &ctx, &err) != SC_OK) {
+    sc_status st = sc_ctx_create(&co, &ctx, &err);
+    if (st != SC_OK) {
         fprintf(stderr, "sphere-bench: %s\n", err.msg);
-        return 1;
+        return sc_cli_input_status(st);
     }
     const sc_device_info *d = sc_ctx_info(ctx);
     printf("device: %s (%s), GEMM: %s\n", d->name, sc_device_type_name(d->type),
            sc_gemm_provider_name(sc_ctx_gemm_provider(ctx)));
-    int ok = run(&a, ctx);
+    rc = run(&a, ctx);
     sc_ctx_destroy(ctx);
-    return ok ? 0 : 1;
+    return rc;
 }

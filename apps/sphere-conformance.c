@@ -2,11 +2,14 @@
  * with the plain-C double-precision reference (forward) and with finite
  * differences of it (backward); --golden DIR adds reference data in the
  * format of ../shared/golden/asoftmax or ../shared/golden/train_tiny. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "conformance.h"
 #include "golden_train.h"
 #include "suite_asoftmax.h"
@@ -31,50 +34,43 @@ static const suite k_suites[] = {
     {"asoftmax", sc_conf_asoftmax},   {"sgd", sc_conf_sgd},
 };
 #define N_SUITES (sizeof k_suites / sizeof k_suites[0])
-#define MAX_GOLDEN 16
 
 typedef struct conf_args {
     const char *device, *op;
-    const char *golden[MAX_GOLDEN];
-    int n_golden;
+    sc_cli_list golden;
     int failures_only;
 } conf_args;
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: sphere-conformance [--device SEL] [--op NAME] [--golden DIR]... [--failures]\n"
-               "  Checks every kernel against the C reference on the chosen device and prints\n"
-               "  one row per check; the last line is 'N passed, M failed' (exit 1 if M > 0).\n"
-               "  --golden DIR: A-Softmax cases (../shared/golden/asoftmax format) or a training\n"
-               "  trajectory (../shared/golden/train_tiny format). --golden alone (no --op) runs\n"
-               "  only the golden checks. Ops:");
-    for (size_t i = 0; i < N_SUITES; i++)
-        fprintf(f, " %s", k_suites[i].op);
-    fprintf(f, "\n");
-}
-
+/* Parses the command line; returns SC_CLI_CONTINUE or an exit status. Unknown
+ * ops and missing golden folders are usage errors, found before any work. */
 static int parse_args(int argc, char **argv, conf_args *a)
 {
     memset(a, 0, sizeof *a);
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
-            usage(stdout);
-            exit(0);
-        } else if (!strcmp(o, "--failures")) {
-            a->failures_only = 1;
-        } else if (i + 1 < argc && !strcmp(o, "--device")) {
-            a->device = argv[++i];
-        } else if (i + 1 < argc && !strcmp(o, "--op")) {
-            a->op = argv[++i];
-        } else if (i + 1 < argc && !strcmp(o, "--golden") && a->n_golden < MAX_GOLDEN) {
-            a->golden[a->n_golden++] = argv[++i];
-        } else {
-            fprintf(stderr, "sphere-conformance: bad argument '%s'\n", o);
-            return 0;
-        }
+    char ops[512] = "", description[1024];
+    for (size_t i = 0; i < N_SUITES; i++)
+        snprintf(ops + strlen(ops), sizeof ops - strlen(ops), "%s%s", i ? "|" : "", k_suites[i].op);
+    snprintf(description, sizeof description,
+             "Checks every kernel against the C reference on the chosen device and prints one row\n"
+             "per check; the last line is 'N passed, M failed' (exit 1 if M > 0). --golden DIR\n"
+             "adds A-Softmax cases (../shared/golden/asoftmax format) or a training trajectory\n"
+             "(../shared/golden/train_tiny format); --golden alone (no --op) runs only those.\n");
+    const sc_opt opts[] = {
+        {SC_CHOICE("--op", &a->op, ops, "run only this op's checks")},
+        {SC_LIST("--golden", &a->golden, "DIR", "a folder of golden reference data")},
+        {SC_FLAG("--failures", &a->failures_only, "print only the failed rows")},
+        {SC_DEVICE_OPT(&a->device)},
+    };
+    const sc_cli cli = {.prog = "sphere-conformance", .synopsis = "[options]",
+                        .description = description, .opts = opts,
+                        .n_opts = sizeof opts / sizeof opts[0]};
+    int rc = sc_cli_parse(&cli, argc, argv);
+    for (int i = 0; rc == SC_CLI_CONTINUE && i < a->golden.count; i++) {
+        struct stat st;
+        if (stat(a->golden.items[i], &st) != 0 || !S_ISDIR(st.st_mode))
+            rc = sc_cli_usage_error(&cli, "--golden: '%s' is not a folder%s", a->golden.items[i],
+                                    errno == ENOENT ? " (it does not exist)" : "");
     }
-    return 1;
+    return rc;
 }
 
 static void print_header(void)
@@ -132,35 +128,30 @@ static int run_suites(sc_ctx *ctx, const conf_args *a, sc_conf_report *rep)
 {
     int matched = 0;
     for (size_t i = 0; i < N_SUITES; i++) {
-        if (a->op ? strcmp(a->op, k_suites[i].op) : a->n_golden > 0)
+        if (a->op ? strcmp(a->op, k_suites[i].op) : a->golden.count > 0)
             continue;
         matched = 1;
         size_t from = rep->n;
         run_or_record(ctx, rep, k_suites[i].op, k_suites[i].run(ctx, rep));
         print_rows(rep, from, a->failures_only);
     }
-    if (a->op && !matched) {
-        fprintf(stderr, "sphere-conformance: unknown op '%s'\n", a->op);
-        usage(stderr);
-        return 0;
-    }
-    return 1;
+    return matched || !a->op;
 }
 
 int main(int argc, char **argv)
 {
     conf_args a;
-    if (!parse_args(argc, argv, &a)) {
-        usage(stderr);
-        return 1;
-    }
+    int rc = parse_args(argc, argv, &a);
+    if (rc != SC_CLI_CONTINUE)
+        return rc;
     setvbuf(stdout, NULL, _IOLBF, 0);
     sc_ctx_options opts = {.selector = a.device};
     sc_error err = {0};
     sc_ctx *ctx = NULL;
-    if (sc_ctx_create(&opts, &ctx, &err) != SC_OK) {
+    sc_status st = sc_ctx_create(&opts, &ctx, &err);
+    if (st != SC_OK) {
         fprintf(stderr, "sphere-conformance: %s\n", err.msg);
-        return 1;
+        return sc_cli_input_status(st);
     }
     const sc_device_info *d = sc_ctx_info(ctx);
     printf("device: %s (%s, %s, driver %s), GEMM: %s\n", d->name, sc_device_type_name(d->type),
@@ -168,9 +159,9 @@ int main(int argc, char **argv)
     print_header();
     sc_conf_report rep = {0};
     int ok = run_suites(ctx, &a, &rep);
-    for (int i = 0; ok && i < a.n_golden; i++) {
+    for (int i = 0; ok && i < a.golden.count; i++) {
         size_t from = rep.n;
-        run_golden(ctx, a.golden[i], &rep);
+        run_golden(ctx, a.golden.items[i], &rep);
         print_rows(&rep, from, a.failures_only);
     }
     size_t failed = sc_conf_failures(&rep);

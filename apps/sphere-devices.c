@@ -1,18 +1,11 @@
 /* sphere-devices: lists OpenCL platforms and devices and marks the one
  * SphereCL would use (the default, or the one --device / SPHERECL_DEVICE picks). */
+#include "cli.h"
 #include "sc_runtime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: sphere-devices [--device SEL]\n"
-               "  Lists OpenCL devices. SEL (or $SPHERECL_DEVICE) is %s;\n"
-               "  the device it selects is marked with '*'. Default: the first GPU, else the first CPU.\n",
-            SC_SELECTOR_FORMS);
-}
 
 static void print_device(const sc_device_entry *e, int selected)
 {
@@ -29,24 +22,22 @@ static void print_device(const sc_device_entry *e, int selected)
 
 int main(int argc, char **argv)
 {
-    const char *sel_text = getenv("SPHERECL_DEVICE");
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--device") && i + 1 < argc) {
-            sel_text = argv[++i];
-        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return 0;
-        } else {
-            fprintf(stderr, "sphere-devices: unknown argument '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-    }
+    const char *sel_text = NULL;
+    const sc_opt opts[] = {{SC_DEVICE_OPT(&sel_text)}};
+    const sc_cli cli = {.prog = "sphere-devices", .synopsis = "[--device SEL]",
+                        .description = "Lists the OpenCL platforms and devices and marks with '*' "
+                                       "the one SphereCL would use.\n",
+                        .opts = opts, .n_opts = 1};
+    int rc = sc_cli_parse(&cli, argc, argv);
+    if (rc != SC_CLI_CONTINUE)
+        return rc;
+    if (!sel_text)
+        sel_text = getenv("SPHERECL_DEVICE");
     sc_error err = {0};
     sc_selector sel;
     if (sc_selector_parse(sel_text, &sel, &err) != SC_OK) {
         fprintf(stderr, "sphere-devices: %s\n", err.msg);
-        return 1;
+        return SC_EXIT_USAGE;
     }
     sc_device_entry *list = NULL;
     int n = 0, chosen = -1;
@@ -61,7 +52,7 @@ int main(int argc, char **argv)
     free(list);
     if (st != SC_OK) {
         fprintf(stderr, "sphere-devices: %s\n", err.msg);
-        return 1;
+        return SC_EXIT_USAGE; /* the selector names no device */
     }
     printf("selected: [%d]%s\n", chosen, sel_text && *sel_text ? "" : " (default)");
     return 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "loader.h"
 #include "sc_graph.h"
 
@@ -14,55 +15,32 @@ typedef struct info_args {
     int json, memory, batch;
 } info_args;
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: sphere-info NET.prototxt [--weights W.caffemodel] [--phase TRAIN|TEST] "
-               "[--json]\n"
-               "                  [--batch N] [--memory [--device SEL]]\n"
-               "  Prints every layer's type, top shape, parameter count and forward FLOPs\n"
-               "  (2 per multiply-add, for the net's batch size), and the totals.\n"
-               "  --memory builds the net on the device and reports its memory use with and\n"
-               "  without buffer reuse.\n");
-}
-
+/* Parses the command line; returns SC_CLI_CONTINUE or an exit status. */
 static int parse_args(int argc, char **argv, info_args *a)
 {
     memset(a, 0, sizeof *a);
-    a->phase = SC_PHASE_TEST;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--weights") && i + 1 < argc)
-            a->weights = argv[++i];
-        else if (!strcmp(argv[i], "--phase") && i + 1 < argc) {
-            const char *p = argv[++i];
-            if (!strcmp(p, "TRAIN"))
-                a->phase = SC_PHASE_TRAIN;
-            else if (!strcmp(p, "TEST"))
-                a->phase = SC_PHASE_TEST;
-            else {
-                fprintf(stderr, "sphere-info: --phase must be TRAIN or TEST, not '%s'\n", p);
-                return 0;
-            }
-        } else if (!strcmp(argv[i], "--json"))
-            a->json = 1;
-        else if (!strcmp(argv[i], "--memory"))
-            a->memory = 1;
-        else if (!strcmp(argv[i], "--device") && i + 1 < argc)
-            a->device = argv[++i];
-        else if (!strcmp(argv[i], "--batch") && i + 1 < argc && atoi(argv[i + 1]) > 0)
-            a->batch = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            exit(0);
-        } else if (argv[i][0] != '-' && !a->net)
-            a->net = argv[i];
-        else {
-            fprintf(stderr, "sphere-info: unexpected argument '%s'\n", argv[i]);
-            return 0;
-        }
-    }
-    if (!a->net)
-        fprintf(stderr, "sphere-info: no net given\n");
-    return a->net != NULL;
+    const char *phase = "TEST";
+    const sc_opt opts[] = {
+        {SC_STR("--weights", &a->weights, "FILE", "check a caffemodel against the net")},
+        {SC_CHOICE("--phase", &phase, "TRAIN|TEST", "phase to build")},
+        {SC_FLAG("--json", &a->json, "print the table as JSON")},
+        {SC_INT("--batch", &a->batch, "N", "batch size", 1, 65536),
+         .default_text = "the prototxt's"},
+        {SC_FLAG("--memory", &a->memory, "build on the device and report its memory use")},
+        {SC_DEVICE_OPT(&a->device)},
+    };
+    const sc_cli cli = {.prog = "sphere-info", .synopsis = "NET.prototxt [options]",
+                        .description = "Prints every layer's type, top shape, parameter count and "
+                                       "forward FLOPs (2 per multiply-add,\nfor the net's batch "
+                                       "size), and the totals. --memory builds the net on the "
+                                       "device and\nreports its memory use with and without "
+                                       "buffer reuse.\n",
+                        .opts = opts, .n_opts = sizeof opts / sizeof opts[0],
+                        .positional = &a->net, .min_positional = 1, .max_positional = 1,
+                        .positional_name = "NET.prototxt"};
+    int rc = sc_cli_parse(&cli, argc, argv);
+    a->phase = !strcmp(phase, "TRAIN") ? SC_PHASE_TRAIN : SC_PHASE_TEST;
+    return rc;
 }
 
 static void shape_str(const sc_net *net, size_t layer, size_t top, char *buf, size_t cap)
@@ -160,10 +138,9 @@ static void print_json(const sc_net *net)
 int main(int argc, char **argv)
 {
     info_args a;
-    if (!parse_args(argc, argv, &a)) {
-        usage(stderr);
-        return 1;
-    }
+    int rc = parse_args(argc, argv, &a);
+    if (rc != SC_CLI_CONTINUE)
+        return rc;
     sc_net_options opts = {.phase = a.phase, .shapes_only = !a.memory, .batch = a.batch,
                            .image_size = sc_loader_probe_size};
     sc_net *net = NULL;
@@ -171,19 +148,20 @@ int main(int argc, char **argv)
     sc_ctx *ctx = NULL;
     sc_ctx_options copts = {.selector = a.device};
     sc_error err = {0};
-    if (sc_ctx_create(&copts, &ctx, &err) != SC_OK) {
+    sc_status st = sc_ctx_create(&copts, &ctx, &err);
+    if (st != SC_OK) {
         fprintf(stderr, "sphere-info: %s\n", err.msg);
-        return 1;
+        return sc_cli_input_status(st);
     }
-    int rc = 0;
-    if (sc_net_create(ctx, a.net, &opts, &net) != SC_OK) {
+    rc = 0;
+    if ((st = sc_net_create(ctx, a.net, &opts, &net)) != SC_OK) {
         fprintf(stderr, "sphere-info: %s\n", sc_ctx_message(ctx));
-        rc = 1;
+        rc = sc_cli_input_status(st);
     } else if (a.weights) {
         char missing[4096];
-        if (sc_net_load_weights(net, a.weights, missing, sizeof missing) != SC_OK) {
+        if ((st = sc_net_load_weights(net, a.weights, missing, sizeof missing)) != SC_OK) {
             fprintf(stderr, "sphere-info: %s\n", sc_ctx_message(ctx));
-            rc = 1;
+            rc = sc_cli_input_status(st);
         } else if (missing[0]) {
             fprintf(stderr, "sphere-info: warning: %s has no weights for: %s\n", a.weights, missing);
         }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "synth.h"
 
 typedef struct synth_args {
@@ -21,113 +22,61 @@ typedef struct synth_args {
     int quiet;
 } synth_args;
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: sphere-synth --out DIR [--identities 200] [--per-identity 20] [--holdout 60]\n"
-            "                    [--height 56] [--width 48] [--seed 1] [--folds 10] [--pairs N]\n"
-            "                    [--quiet]\n"
-            "  Renders seeded synthetic faces: DIR/train/<id>/<id>_NNNN.png listed with labels\n"
-            "  in DIR/train.txt, and DIR/holdout/<id>/<id>_NNNN.png for identities never in\n"
-            "  train.txt, with DIR/pairs.txt (LFW View 2 layout: --folds folds of --pairs\n"
-            "  matched + --pairs mismatched pairs; default min(60, what the holdout supplies)).\n"
-            "  The same seed and size always give the same images.\n");
-}
+static const char k_description[] =
+    "Renders seeded synthetic faces: DIR/train/<id>/<id>_NNNN.png listed with labels in\n"
+    "DIR/train.txt, and DIR/holdout/<id>/<id>_NNNN.png for identities never in train.txt,\n"
+    "with DIR/pairs.txt (LFW View 2 layout: --folds folds of --pairs matched + --pairs\n"
+    "mismatched pairs). The same seed and size always give the same images.\n";
 
-/* Whole-string integer in lo..hi, or a one-line error. */
-static int parse_int(const char *flag, const char *s, long long lo, long long hi, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end != '\0' || errno != 0 || v < lo || v > hi) {
-        fprintf(stderr, "sphere-synth: %s wants an integer in %lld..%lld, not '%s'\n", flag, lo,
-                hi, s);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
-/* The flags that take an integer, and where each one goes. */
-static int int_flag(const char *flag, const char *value, sc_synth_config *c)
-{
-    static const struct {
-        const char *name;
-        size_t off;
-        long long lo, hi;
-    } flags[] = {
-        {"--identities", offsetof(sc_synth_config, identities), 0, SC_SYNTH_MAX_IDENTITIES},
-        {"--per-identity", offsetof(sc_synth_config, per_identity), 1, SC_SYNTH_MAX_PER_IDENTITY},
-        {"--holdout", offsetof(sc_synth_config, holdout), 0, SC_SYNTH_MAX_IDENTITIES},
-        {"--height", offsetof(sc_synth_config, height), 8, SC_SYNTH_MAX_SIDE},
-        {"--width", offsetof(sc_synth_config, width), 8, SC_SYNTH_MAX_SIDE},
-        {"--folds", offsetof(sc_synth_config, folds), 2, 64},
-        {"--pairs", offsetof(sc_synth_config, pairs_per_fold), 1, INT_MAX},
-    };
-    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
-        if (!strcmp(flag, flags[i].name)) {
-            long long v;
-            if (!parse_int(flag, value, flags[i].lo, flags[i].hi, &v))
-                return -1;
-            *(int *)((char *)c + flags[i].off) = (int)v;
-            return 1;
-        }
-    return 0;
-}
-
+/* Parses the command line; returns SC_CLI_CONTINUE or an exit status. */
 static int parse_args(int argc, char **argv, synth_args *a)
 {
     memset(a, 0, sizeof *a);
     sc_synth_config_default(&a->cfg);
-    for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
-        int has_value = i + 1 < argc;
-        int r = has_value ? int_flag(f, argv[i + 1], &a->cfg) : 0;
-        long long seed;
-        if (r < 0)
-            return 0;
-        if (r > 0)
-            i++;
-        else if (!strcmp(f, "--out") && has_value)
-            a->out = argv[++i];
-        else if (!strcmp(f, "--seed") && has_value) {
-            if (!parse_int(f, argv[++i], 0, LLONG_MAX, &seed))
-                return 0;
-            a->cfg.seed = (uint64_t)seed;
-        } else if (!strcmp(f, "--quiet"))
-            a->quiet = 1;
-        else if (!strcmp(f, "-h") || !strcmp(f, "--help")) {
-            usage(stdout);
-            exit(0);
-        } else {
-            fprintf(stderr, has_value ? "sphere-synth: unknown argument '%s' (see --help)\n"
-                                      : "sphere-synth: '%s' is unknown or lacks its value (see "
-                                        "--help)\n",
-                    f);
-            return 0;
-        }
-    }
-    if (!a->out)
-        fprintf(stderr, "sphere-synth: no --out DIR given (see --help)\n");
-    return a->out != NULL;
+    sc_synth_config *c = &a->cfg;
+    long long seed = (long long)c->seed;
+    const sc_opt opts[] = {
+        {SC_STR("--out", &a->out, "DIR", "output folder"), .required = 1},
+        {SC_INT("--identities", &c->identities, "N", "training identities", 0,
+                SC_SYNTH_MAX_IDENTITIES)},
+        {SC_INT("--per-identity", &c->per_identity, "N", "images per training identity", 1,
+                SC_SYNTH_MAX_PER_IDENTITY)},
+        {SC_INT("--holdout", &c->holdout, "N", "held-out identities (for pairs.txt)", 0,
+                SC_SYNTH_MAX_IDENTITIES)},
+        {SC_INT("--height", &c->height, "N", "image height", 8, SC_SYNTH_MAX_SIDE)},
+        {SC_INT("--width", &c->width, "N", "image width", 8, SC_SYNTH_MAX_SIDE)},
+        {SC_INT64("--seed", &seed, "N", "random seed", 0, 9007199254740991.0)},
+        {SC_INT("--folds", &c->folds, "N", "folds of pairs.txt", 2, 64)},
+        {SC_INT("--pairs", &c->pairs_per_fold, "N", "matched (and mismatched) pairs per fold", 1,
+                1000000), .default_text = "min(60, what the holdout supplies)"},
+        {SC_FLAG("--quiet", &a->quiet, "no progress lines")},
+    };
+    const sc_cli cli = {.prog = "sphere-synth", .synopsis = "--out DIR [options]",
+                        .description = k_description, .opts = opts,
+                        .n_opts = sizeof opts / sizeof opts[0]};
+    int rc = sc_cli_parse(&cli, argc, argv);
+    c->seed = (uint64_t)seed;
+    return rc;
 }
 
 typedef struct progress_state {
-    int tty;
+    int quiet, tty;
     int last_pct;
 } progress_state;
 
-/* A live percentage on a terminal only; logs stay clean. */
+/* A live percentage on a terminal; in a log, one line every 10%. */
 static void on_progress(void *user, size_t done, size_t total)
 {
     progress_state *p = user;
     int pct = (int)(100.0 * (double)done / (double)total);
-    if (!p->tty || (pct == p->last_pct && done != total))
+    if (p->quiet || pct == p->last_pct || (!p->tty && pct % 10 != 0 && done != total))
         return;
     p->last_pct = pct;
-    fprintf(stderr, "\rsphere-synth: %zu/%zu images (%d%%)%s", done, total, pct,
-            done == total ? "\n" : "");
+    if (p->tty)
+        fprintf(stderr, "\rsphere-synth: %zu/%zu images (%d%%)%s", done, total, pct,
+                done == total ? "\n" : "");
+    else
+        fprintf(stderr, "sphere-synth: %zu/%zu images (%d%%)\n", done, total, pct);
     fflush(stderr);
 }
 
@@ -149,23 +98,23 @@ static void print_summary(const synth_args *a, const sc_synth_summary *sum, doub
 int main(int argc, char **argv)
 {
     synth_args a;
-    if (argc == 1) {
-        usage(stderr);
-        return 1;
-    }
-    if (!parse_args(argc, argv, &a))
-        return 1;
+    int rc = parse_args(argc, argv, &a);
+    if (rc != SC_CLI_CONTINUE)
+        return rc;
     sc_error err = {0};
     if (sc_synth_check(&a.cfg, &err) != SC_OK) {
         fprintf(stderr, "sphere-synth: %s\n", err.msg);
-        return 1;
+        return SC_EXIT_USAGE;
     }
-    progress_state prog = {.tty = !a.quiet && isatty(fileno(stderr)), .last_pct = -1};
+    progress_state prog = {.quiet = a.quiet, .tty = isatty(fileno(stderr)), .last_pct = -1};
+    if (!a.quiet)
+        fprintf(stderr, "sphere-synth: rendering %d + %d identities at %dx%d (WxH) into %s\n",
+                a.cfg.identities, a.cfg.holdout, a.cfg.width, a.cfg.height, a.out);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     sc_synth_summary sum;
     if (sc_synth_generate(&a.cfg, a.out, on_progress, &prog, &sum, &err) != SC_OK) {
-        if (prog.tty && prog.last_pct >= 0)
+        if (prog.tty && !prog.quiet && prog.last_pct >= 0)
             fprintf(stderr, "\n");
         fprintf(stderr, "sphere-synth: %s\n", err.msg);
         return 1;

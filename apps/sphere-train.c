@@ -2,7 +2,6 @@
  * OpenCL device: ImageData lists decoded by loader threads, Caffe-style
  * logs, atomic snapshots (every `snapshot` iterations and on SIGINT /
  * SIGTERM) that --snapshot resumes exactly, and a divergence guard. */
-#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "loader.h"
 #include "sc_solver.h"
 
@@ -31,6 +31,7 @@ typedef struct train_args {
     long long seed;     /* -1: solver random_seed, else 1 */
     int max_iter;       /* -1: solver's */
     int threads;
+    int resize;
 } train_args;
 
 typedef struct trainer {
@@ -45,68 +46,51 @@ typedef struct trainer {
     size_t data_count;
     uint64_t seed;
     int tty;
+    int exit_status; /* of a failed setup step: 2 when the input was refused */
     char last_snapshot[4200];
 } trainer;
 
-static void usage(FILE *f)
+/* Prints a setup failure and records its exit status. */
+static int setup_failed(trainer *t, sc_status st, const char *msg)
 {
-    fprintf(f,
-            "usage: sphere-train --solver S.prototxt [--snapshot X.solverstate] [--weights W.caffemodel]\n"
-            "                    [--device SEL] [--seed N] [--max-iter N] [--asoftmax caffe|exact]\n"
-            "                    [--threads N]\n"
-            "  Trains the solver's net with SGD. --snapshot resumes a run exactly (weights from the\n"
-            "  .caffemodel next to it); --weights initialises from a caffemodel (fine-tuning).\n"
-            "  SEL is 'cpu', 'gpu', a device index or 'P:D' (default: $SPHERECL_DEVICE, else the\n"
-            "  first GPU, else the first CPU). Snapshots are written every `snapshot` iterations,\n"
-            "  at the end, and on SIGINT/SIGTERM.\n");
+    fprintf(stderr, "sphere-train: %s\n", msg);
+    t->exit_status = sc_cli_input_status(st);
+    return 0;
 }
 
-static int parse_int(const char *s, long long *out)
-{
-    char *end;
-    errno = 0;
-    *out = strtoll(s, &end, 10);
-    return errno == 0 && end != s && *end == '\0';
-}
+static const char k_description[] =
+    "Trains the solver's net as `caffe train` does. --snapshot resumes a run exactly (weights\n"
+    "from the .caffemodel next to it); --weights initialises from a caffemodel (fine-tuning).\n"
+    "Snapshots are written every `snapshot` iterations, at the end, and on SIGINT/SIGTERM.\n"
+    "Every image of the ImageData list must fit the net's input (after image_data_param's\n"
+    "new_height/new_width, if set) unless --resize converts it (bilinear).\n";
 
+/* Parses the command line; returns SC_CLI_CONTINUE or an exit status. */
 static int parse_args(int argc, char **argv, train_args *a)
 {
     memset(a, 0, sizeof *a);
     a->seed = -1;
     a->max_iter = -1;
     a->threads = 2;
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long long n = 0;
-        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
-            usage(stdout);
-            exit(0);
-        }
-        if (!v) {
-            fprintf(stderr, "sphere-train: %s needs a value\n", o);
-            return 0;
-        }
-        i++;
-        if (!strcmp(o, "--solver")) a->solver = v;
-        else if (!strcmp(o, "--snapshot")) a->snapshot = v;
-        else if (!strcmp(o, "--weights")) a->weights = v;
-        else if (!strcmp(o, "--device")) a->device = v;
-        else if (!strcmp(o, "--asoftmax")) a->asoftmax = v;
-        else if (!strcmp(o, "--seed") && parse_int(v, &n) && n >= 0) a->seed = n;
-        else if (!strcmp(o, "--max-iter") && parse_int(v, &n) && n >= 0) a->max_iter = (int)n;
-        else if (!strcmp(o, "--threads") && parse_int(v, &n) && n >= 1) a->threads = (int)n;
-        else {
-            fprintf(stderr, "sphere-train: bad option '%s %s'\n", o, v);
-            return 0;
-        }
-    }
-    if (a->asoftmax && strcmp(a->asoftmax, "caffe") && strcmp(a->asoftmax, "exact")) {
-        fprintf(stderr, "sphere-train: --asoftmax must be 'caffe' or 'exact'\n");
-        return 0;
-    }
-    if (!a->solver)
-        fprintf(stderr, "sphere-train: --solver is required\n");
-    return a->solver != NULL;
+    const sc_opt opts[] = {
+        {SC_STR("--solver", &a->solver, "FILE", "solver prototxt"), .required = 1},
+        {SC_STR("--snapshot", &a->snapshot, "FILE", "resume from this .solverstate")},
+        {SC_STR("--weights", &a->weights, "FILE", "initial weights (.caffemodel)")},
+        {SC_INT64("--seed", &a->seed, "N", "weight fillers, data order, mirroring", 0,
+                  9007199254740991.0), .default_text = "the solver's random_seed, else 1"},
+        {SC_INT("--max-iter", &a->max_iter, "N", "stop at this iteration", 0, 2147483647),
+         .default_text = "the solver's max_iter"},
+        {SC_CHOICE("--asoftmax", &a->asoftmax, "caffe|exact",
+                   "A-Softmax backward: Caffe's or the true gradient"),
+         .default_text = "caffe"},
+        {SC_INT("--threads", &a->threads, "N", "image decoding threads", 1, 256)},
+        {SC_FLAG("--resize", &a->resize, "resize images to the net's input")},
+        {SC_DEVICE_OPT(&a->device)},
+    };
+    const sc_cli cli = {.prog = "sphere-train", .synopsis = "--solver S.prototxt [options]",
+                        .description = k_description, .opts = opts,
+                        .n_opts = sizeof opts / sizeof opts[0]};
+    return sc_cli_parse(&cli, argc, argv);
 }
 
 /* ------------------------------------------------------------ data */
@@ -162,9 +146,9 @@ static int make_loader(trainer *t)
     size_t li = 0;
     const sc_pt_node *def = find_image_data(t->net, &li);
     if (!def) {
-        fprintf(stderr, "sphere-train: %s has no ImageData layer to read training images\n",
-                t->sp.net);
-        return 0;
+        char msg[4400];
+        snprintf(msg, sizeof msg, "%s has no ImageData layer to read training images", t->sp.net);
+        return setup_failed(t, SC_ERR_PARSE, msg);
     }
     t->data_blob = sc_net_layer_top(t->net, li, 0);
     t->label_blob = sc_net_layer_top(t->net, li, 1);
@@ -176,6 +160,9 @@ static int make_loader(trainer *t)
     sc_pt_get_string(idp, "source", "", &source, NULL);
     sc_pt_get_string(idp, "root_folder", "", &root, NULL);
     sc_pt_get_bool(idp, "shuffle", 0, &shuffle, NULL);
+    long long new_h = 0, new_w = 0;
+    sc_pt_get_int(idp, "new_height", 0, &new_h, NULL);
+    sc_pt_get_int(idp, "new_width", 0, &new_w, NULL);
     char list[4096], net_dir[4096];
     sc_path_dir(t->sp.net, net_dir, sizeof net_dir);
     sc_path_resolve(source, net_dir, list, sizeof list);
@@ -184,12 +171,18 @@ static int make_loader(trainer *t)
                           .train = 1, .shuffle = shuffle, .bgr = 1, .seed = t->seed,
                           .threads = t->args.threads, .prefetch = 3};
     read_transform(def, &c);
+    if (new_h > 0 && new_w > 0) { /* Caffe resizes to new_height x new_width, then crops */
+        c.resize_h = (int)new_h;
+        c.resize_w = (int)new_w;
+    } else if (t->args.resize && !c.crop_size) {
+        c.resize_h = c.height;
+        c.resize_w = c.width;
+    }
     printf("Loading %s (root '%s') ...\n", list, root);
     sc_error err = {0};
-    if (sc_loader_create(&c, print_progress, t, &t->loader, &err) != SC_OK) {
-        fprintf(stderr, "sphere-train: %s\n", err.msg);
-        return 0;
-    }
+    sc_status st = sc_loader_create(&c, print_progress, t, &t->loader, &err);
+    if (st != SC_OK)
+        return setup_failed(t, st, err.msg);
     for (size_t i = 0; i < sc_loader_bad_count(t->loader); i++)
         printf("skipped bad image: %s\n", sc_loader_bad(t->loader, i));
     printf("%zu images usable, %zu of %zu list entries skipped\n", sc_loader_size(t->loader),
@@ -201,7 +194,7 @@ static int make_loader(trainer *t)
 }
 
 /* Labels must index the classifier's outputs, or the loss is meaningless. */
-static int check_labels(const trainer *t)
+static int check_labels(trainer *t)
 {
     for (size_t i = 0; i < sc_net_layer_count(t->net); i++) {
         sc_layer_info li;
@@ -212,11 +205,12 @@ static int check_labels(const trainer *t)
         sc_net_blob(t->net, sc_net_layer_bottom(t->net, i, 0), &scores);
         int classes = scores.ndim > 1 ? scores.dims[1] : 1;
         if (sc_loader_max_label(t->loader) >= classes) {
-            fprintf(stderr, "sphere-train: the list has label %d but %s has %d classes (set "
-                            "num_output of the classifier to at least %d)\n",
-                    sc_loader_max_label(t->loader), li.name, classes,
-                    sc_loader_max_label(t->loader) + 1);
-            return 0;
+            char msg[1024];
+            snprintf(msg, sizeof msg, "the list has label %d but %s has %d classes (set "
+                     "num_output of the classifier to at least %d)",
+                     sc_loader_max_label(t->loader), li.name, classes,
+                     sc_loader_max_label(t->loader) + 1);
+            return setup_failed((trainer *)t, SC_ERR_SHAPE, msg);
         }
     }
     return 1;
@@ -279,11 +273,13 @@ static int restore(trainer *t)
     model_of_state(t->args.snapshot, model, sizeof model);
     void *user = NULL;
     size_t user_size = 0;
-    if (sc_net_load_weights(t->net, model, NULL, 0) != SC_OK ||
-        sc_solver_load_state(t->solver, t->args.snapshot, &user, &user_size) != SC_OK) {
-        fprintf(stderr, "sphere-train: cannot resume: %s\n", sc_ctx_message(t->ctx));
+    sc_status st;
+    if ((st = sc_net_load_weights(t->net, model, NULL, 0)) != SC_OK ||
+        (st = sc_solver_load_state(t->solver, t->args.snapshot, &user, &user_size)) != SC_OK) {
+        char msg[4400];
+        snprintf(msg, sizeof msg, "cannot resume: %s", sc_ctx_message(t->ctx));
         free(user);
-        return 0;
+        return setup_failed(t, st, msg);
     }
     loader_state ls;
     int ok = user_size == sizeof ls;
@@ -293,9 +289,10 @@ static int restore(trainer *t)
     }
     free(user);
     if (!ok) {
-        fprintf(stderr, "sphere-train: %s was written by a run with another seed or data "
-                        "layout; resume with the same --seed\n", t->args.snapshot);
-        return 0;
+        char msg[4400];
+        snprintf(msg, sizeof msg, "%s was written by a run with another seed or data layout; "
+                 "resume with the same --seed", t->args.snapshot);
+        return setup_failed(t, SC_ERR_ARG, msg);
     }
     sc_error err = {0};
     if (sc_loader_seek(t->loader, ls.position, &err) != SC_OK) {
@@ -419,29 +416,24 @@ static int train_loop(trainer *t, int max_iter)
 static int setup(trainer *t)
 {
     sc_error err = {0};
-    if (sc_solver_params_load(t->args.solver, &t->sp, &err) != SC_OK) {
-        fprintf(stderr, "sphere-train: %s\n", err.msg);
-        return 0;
-    }
+    sc_status st = sc_solver_params_load(t->args.solver, &t->sp, &err);
+    if (st != SC_OK)
+        return setup_failed(t, st, err.msg);
     if (t->args.max_iter >= 0)
         t->sp.max_iter = t->args.max_iter;
     t->seed = t->args.seed >= 0 ? (uint64_t)t->args.seed
               : t->sp.random_seed >= 0 ? (uint64_t)t->sp.random_seed : 1;
     sc_ctx_options co = {.selector = t->args.device};
-    if (sc_ctx_create(&co, &t->ctx, &err) != SC_OK) {
-        fprintf(stderr, "sphere-train: %s\n", err.msg);
-        return 0;
-    }
+    if ((st = sc_ctx_create(&co, &t->ctx, &err)) != SC_OK)
+        return setup_failed(t, st, err.msg);
     const sc_device_info *d = sc_ctx_info(t->ctx);
     printf("Device: %s (%s, %s), GEMM: %s\n", d->name, sc_device_type_name(d->type), d->platform,
            sc_gemm_provider_name(sc_ctx_gemm_provider(t->ctx)));
     sc_net_options no = {.seed = t->seed,
                          .asoftmax_exact = t->args.asoftmax && !strcmp(t->args.asoftmax, "exact"),
                          .image_size = sc_loader_probe_size};
-    if (sc_solver_create(t->ctx, &t->sp, &no, &t->solver) != SC_OK) {
-        fprintf(stderr, "sphere-train: %s\n", sc_ctx_message(t->ctx));
-        return 0;
-    }
+    if ((st = sc_solver_create(t->ctx, &t->sp, &no, &t->solver)) != SC_OK)
+        return setup_failed(t, st, sc_ctx_message(t->ctx));
     t->net = sc_solver_net(t->solver);
     sc_net_memory m = sc_net_memory_use(t->net);
     printf("Net %s: batch %d, %.1f MiB activations (%.1f MiB without reuse), %.1f MiB parameters\n",
@@ -455,10 +447,9 @@ static int load_initial_weights(trainer *t)
     if (!t->args.weights)
         return 1;
     char missing[4096];
-    if (sc_net_load_weights(t->net, t->args.weights, missing, sizeof missing) != SC_OK) {
-        fprintf(stderr, "sphere-train: %s\n", sc_ctx_message(t->ctx));
-        return 0;
-    }
+    sc_status st = sc_net_load_weights(t->net, t->args.weights, missing, sizeof missing);
+    if (st != SC_OK)
+        return setup_failed(t, st, sc_ctx_message(t->ctx));
     if (missing[0])
         printf("warning: %s has no weights for: %s (left as initialised)\n", t->args.weights,
                missing);
@@ -478,17 +469,16 @@ int main(int argc, char **argv)
 {
     trainer t;
     memset(&t, 0, sizeof t);
-    if (!parse_args(argc, argv, &t.args)) {
-        usage(stderr);
-        return 1;
-    }
+    int rc = parse_args(argc, argv, &t.args);
+    if (rc != SC_CLI_CONTINUE)
+        return rc;
     t.tty = isatty(STDOUT_FILENO);
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     int ok = setup(&t) && make_loader(&t) && check_labels(&t) && load_initial_weights(&t) &&
              (!t.args.snapshot || restore(&t));
-    int rc = 1;
+    rc = ok ? SC_EXIT_FAILED : t.exit_status ? t.exit_status : SC_EXIT_FAILED;
     if (ok) {
         printf("Training to iteration %d (seed %llu)\n", t.sp.max_iter, (unsigned long long)t.seed);
         int r = train_loop(&t, t.sp.max_iter);

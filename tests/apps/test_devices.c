@@ -1,5 +1,5 @@
 /* sphere-devices lists the PoCL CPU device and marks the selected one; an
- * invalid SPHERECL_DEVICE is one error line naming the valid forms, exit 1. */
+ * invalid SPHERECL_DEVICE is one error line naming the valid forms, exit 2. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +47,7 @@ static void test_bogus_selector(void **state)
     char out[16384], err[4096];
     int rc = run("SPHERECL_DEVICE=bogus", out, sizeof out, err, sizeof err);
     printf("stderr: %s", err);
-    assert_int_equal(rc, 1);
+    assert_int_equal(rc, 2);
     int lines = 0;
     for (const char *p = err; *p; p++)
         lines += *p == '\n';

@@ -493,6 +493,87 @@ static void test_planar_float(void **state)
     sc_image_free(&face);
 }
 
+/* Bilinear resize against OpenCV 4.6's cv2.resize(src, (w, h), INTER_LINEAR)
+ * on a 7x5 grey ramp, computed once with Debian's python3-opencv. OpenCV
+ * rounds 11-bit fixed-point weights, SphereCL computes in double: at most 1
+ * apart, and most values equal. */
+static const int k_cv_4x3[] = {57, 122, 186, 166, 135, 200, 40, 73, 161, 55, 120, 131};
+static const int k_cv_11x9[] = {
+    13,  30,  53,  77,  100, 124, 148, 171, 194, 218, 235, 43,  60,  84,  107, 131, 154, 178, 178,
+    147, 163, 180, 94,  111, 134, 158, 181, 205, 228, 190, 68,  72,  88,  112, 128, 152, 175, 199,
+    222, 174, 117, 50,  61,  77,  121, 138, 161, 185, 208, 232, 93,  23,  47,  70,  87,  89,  106,
+    129, 153, 177, 200, 151, 134, 157, 103, 55,  78,  95,  115, 121, 137, 160, 184, 207, 231, 130,
+    44,  147, 164, 172, 87,  64,  88,  111, 135, 158, 135, 113, 189, 206, 206, 67,  20,  44,  68,
+    91,  114, 138, 155};
+static const int k_cv_3x5[] = {38, 124, 210, 129, 215, 45, 146, 232, 62, 89, 175, 176, 214, 44, 130};
+
+static void check_resize(const sc_image *src, int w, int h, const int *want)
+{
+    sc_image out = {0};
+    sc_error err = {0};
+    sc_assert_ok_err(&err, sc_image_resize_bilinear(src, w, h, &out, &err));
+    assert_int_equal(out.w, w);
+    assert_int_equal(out.h, h);
+    int equal = 0, worst = 0;
+    for (int i = 0; i < w * h; i++) {
+        int d = abs((int)out.px[i] - want[i]);
+        worst = d > worst ? d : worst;
+        equal += d == 0;
+    }
+    printf("resize 7x5 -> %dx%d: %d of %d values equal OpenCV's, max difference %d\n", w, h,
+           equal, w * h, worst);
+    assert_true(worst <= 1);
+    assert_true(equal * 10 >= w * h * 9);
+    sc_image_free(&out);
+}
+
+static void test_resize_bilinear(void **state)
+{
+    (void)state;
+    sc_image src;
+    sc_error err = {0};
+    sc_assert_ok_err(&err, sc_image_alloc(&src, 7, 5, 1, &err));
+    for (int y = 0; y < 5; y++)
+        for (int x = 0; x < 7; x++)
+            src.px[y * 7 + x] = (unsigned char)((37 * x + 91 * y * y + 13) % 256);
+    check_resize(&src, 4, 3, k_cv_4x3);
+    check_resize(&src, 11, 9, k_cv_11x9);
+    check_resize(&src, 3, 5, k_cv_3x5);
+    /* the same size is a copy */
+    sc_image same = {0};
+    sc_assert_ok_err(&err, sc_image_resize_bilinear(&src, 7, 5, &same, &err));
+    assert_memory_equal(same.px, src.px, 35);
+    sc_image_free(&same);
+    sc_image_free(&src);
+}
+
+/* A conversion refuses an image that does not have the destination's shape
+ * (this wrote past the buffer before) and a crop window outside the image. */
+static void test_input_shape_checks(void **state)
+{
+    (void)state;
+    sc_image img;
+    sc_error err = {0};
+    sc_assert_ok_err(&err, sc_image_alloc(&img, 150, 150, 3, &err));
+    memset(img.px, 7, 150 * 150 * 3);
+    float *dst = malloc(3 * 112 * 96 * sizeof *dst);
+    assert_non_null(dst);
+    const sc_input_shape net = {3, 112, 96};
+    const sc_pixel_norm norm = {{0, 0, 0}, 1.0f, 0};
+    assert_int_equal(sc_image_to_input(&img, &net, &norm, 0, dst, "big.jpg", &err), SC_ERR_SHAPE);
+    printf("%s\n", err.msg);
+    assert_non_null(strstr(err.msg, "big.jpg"));
+    assert_non_null(strstr(err.msg, "150x150"));
+    assert_non_null(strstr(err.msg, "96x112"));
+    const sc_input_shape grey = {1, 150, 150};
+    assert_int_equal(sc_image_to_input(&img, &grey, &norm, 0, dst, "rgb.jpg", &err), SC_ERR_SHAPE);
+    assert_int_equal(sc_image_crop_to_input(&img, 60, 0, &net, &norm, 0, dst, "crop", &err),
+                     SC_ERR_SHAPE);
+    assert_int_equal(sc_image_crop_to_input(&img, 54, 38, &net, &norm, 0, dst, "crop", &err), SC_OK);
+    free(dst);
+    sc_image_free(&img);
+}
+
 /* ------------------------------------------------------------ sha256 */
 
 static void test_sha256_vectors(void **state)
@@ -538,6 +619,8 @@ int main(void)
         cmocka_unit_test(test_png_palette_and_16bit),
         cmocka_unit_test(test_corrupt_png),
         cmocka_unit_test(test_planar_float),
+        cmocka_unit_test(test_resize_bilinear),
+        cmocka_unit_test(test_input_shape_checks),
         cmocka_unit_test(test_sha256_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -328,9 +328,47 @@ static void test_bad_images_are_skipped(void **state)
     snprintf(args, sizeof args, "--solver '%s' --max-iter 2", solver);
     rc = run_train(args, &out);
     printf("%s", out);
-    assert_int_equal(rc, 1);
+    assert_int_equal(rc, 2); /* input refused before any work */
     assert_non_null(strstr(out, "no usable image"));
     assert_null(strstr(out, "Iteration 1"));
+    free(out);
+}
+
+/* An image whose size is not the net's input is an error naming it and both
+ * sizes, before any training; --resize converts it instead. */
+static void test_wrong_size_images(void **state)
+{
+    (void)state;
+    char list[1024], net[1024], solver[1024], prefix[1024], args[4096], big[1024];
+    snprintf(big, sizeof big, "%s",
+             sc_test_shared("data/lfw/lfw-150px/Abel_Pacheco/Abel_Pacheco_0001.jpg"));
+    snprintf(list, sizeof list, "%s", sc_test_tmp("train_sizes.txt"));
+    FILE *f = fopen(list, "w");
+    assert_non_null(f);
+    write_good_entries(f);
+    fprintf(f, "%s 0\n", big);
+    fclose(f);
+    snprintf(net, sizeof net, "%s", sc_test_tmp("train_sizes_net.prototxt"));
+    write_net(net, list);
+    snprintf(solver, sizeof solver, "%s", sc_test_tmp("solver_sizes.prototxt"));
+    snprintf(prefix, sizeof prefix, "%s", sc_test_tmp("snap_sizes/run"));
+    write_solver(solver, net, prefix, 0);
+    char *out;
+    snprintf(args, sizeof args, "--solver '%s' --max-iter 2", solver);
+    int rc = run_train(args, &out);
+    printf("%s", out);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(out, big));
+    assert_non_null(strstr(out, "150x150"));
+    assert_non_null(strstr(out, "96x112"));
+    assert_null(strstr(out, "Iteration 1"));
+    free(out);
+    snprintf(args, sizeof args, "--solver '%s' --max-iter 2 --resize", solver);
+    rc = run_train(args, &out);
+    printf("%s", out);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "0 of 25 list entries skipped"));
+    assert_non_null(strstr(out, "Iteration 2 ("));
     free(out);
 }
 
@@ -372,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_resume_is_exact),
         cmocka_unit_test(test_sigterm_snapshot_resumes),
         cmocka_unit_test(test_bad_images_are_skipped),
+        cmocka_unit_test(test_wrong_size_images),
         cmocka_unit_test(test_divergence_guard),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
