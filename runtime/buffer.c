@@ -119,23 +119,62 @@ static sc_status check_range(sc_ctx *ctx, cl_mem mem, size_t offset, size_t byte
     return SC_OK;
 }
 
-sc_status sc_buffer_write(sc_ctx *ctx, cl_mem mem, size_t offset, size_t bytes, const void *src)
+static sc_status transfer(sc_ctx *ctx, cl_mem mem, size_t offset, size_t bytes, void *host,
+                          int write, int blocking, cl_event *done)
 {
+    if (done)
+        *done = NULL;
     if (bytes == 0)
         return SC_OK;
-    SC_TRY(check_range(ctx, mem, offset, bytes, "buffer write"));
-    SC_CL(clEnqueueWriteBuffer(ctx->queue, mem, CL_TRUE, offset, bytes, src, 0, NULL, NULL),
-          "buffer write");
+    SC_TRY(check_range(ctx, mem, offset, bytes, write ? "buffer write" : "buffer read"));
+    if (blocking)
+        sc_count_blocking(ctx);
+    cl_bool b = blocking ? CL_TRUE : CL_FALSE;
+    cl_int rc = write ? clEnqueueWriteBuffer(ctx->queue, mem, b, offset, bytes, host, 0, NULL, done)
+                      : clEnqueueReadBuffer(ctx->queue, mem, b, offset, bytes, host, 0, NULL, done);
+    if (blocking)
+        SC_TRY(sc_gemm_worker_error(ctx)); /* the cause, when a host GEMM failed */
+    SC_CL(rc, write ? "buffer write" : "buffer read");
     return SC_OK;
+}
+
+sc_status sc_buffer_write(sc_ctx *ctx, cl_mem mem, size_t offset, size_t bytes, const void *src)
+{
+    return transfer(ctx, mem, offset, bytes, (void *)src, 1, 1, NULL);
 }
 
 sc_status sc_buffer_read(sc_ctx *ctx, cl_mem mem, size_t offset, size_t bytes, void *dst)
 {
-    if (bytes == 0)
-        return SC_OK;
-    SC_TRY(check_range(ctx, mem, offset, bytes, "buffer read"));
-    SC_CL(clEnqueueReadBuffer(ctx->queue, mem, CL_TRUE, offset, bytes, dst, 0, NULL, NULL),
-          "buffer read");
+    return transfer(ctx, mem, offset, bytes, dst, 0, 1, NULL);
+}
+
+sc_status sc_buffer_write_async(sc_ctx *ctx, cl_mem mem, size_t offset, size_t bytes,
+                                const void *src, cl_event *done)
+{
+    return transfer(ctx, mem, offset, bytes, (void *)src, 1, 0, done);
+}
+
+sc_status sc_buffer_read_async(sc_ctx *ctx, cl_mem mem, size_t offset, size_t bytes, void *dst,
+                               cl_event *done)
+{
+    return transfer(ctx, mem, offset, bytes, dst, 0, 0, done);
+}
+
+sc_status sc_buffer_region(sc_ctx *ctx, cl_mem parent, size_t offset, size_t bytes, cl_mem *out)
+{
+    *out = NULL;
+    SC_TRY(check_range(ctx, parent, offset, bytes, "buffer region"));
+    if (bytes == 0 || offset % ctx->info.base_align)
+        return sc_fail(&ctx->err, SC_ERR_ARG,
+                       "buffer region of %zu bytes at %zu: the offset must be a multiple of %u "
+                       "(the device's base address alignment) and the size positive",
+                       bytes, offset, ctx->info.base_align);
+    cl_buffer_region r = {offset, bytes};
+    cl_int rc;
+    cl_mem m = clCreateSubBuffer(parent, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &r, &rc);
+    if (rc != CL_SUCCESS)
+        return sc_cl_fail(ctx, rc, "clCreateSubBuffer", "parameter store");
+    *out = m;
     return SC_OK;
 }
 

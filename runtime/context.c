@@ -97,7 +97,14 @@ static sc_status create_queue(sc_ctx *ctx, sc_error *err)
     if (rc != CL_SUCCESS)
         return sc_fail(err, SC_ERR_OPENCL, "clCreateContext(%s) failed: %s", ctx->info.name,
                        sc_cl_error_name(rc));
-    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device, 0, &rc);
+    /* Profiling costs a timestamp per command; it lets sphere-bench --profile
+     * time steps from events without serialising the plan. */
+    cl_command_queue_properties supported = 0;
+    if (clGetDeviceInfo(ctx->device, CL_DEVICE_QUEUE_PROPERTIES, sizeof supported, &supported,
+                        NULL) != CL_SUCCESS)
+        supported = 0;
+    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device,
+                                      supported & CL_QUEUE_PROFILING_ENABLE, &rc);
     if (rc != CL_SUCCESS)
         return sc_fail(err, SC_ERR_OPENCL, "clCreateCommandQueue(%s) failed: %s", ctx->info.name,
                        sc_cl_error_name(rc));
@@ -131,6 +138,7 @@ void sc_ctx_destroy(sc_ctx *ctx)
     /* a destructor cannot report: finishing is best effort before releasing */
     if (ctx->queue && clFinish(ctx->queue) != CL_SUCCESS)
         ctx->err.status = SC_ERR_OPENCL;
+    sc_gemm_worker_stop(ctx);
     sc_pool_destroy(ctx);
     sc_programs_destroy(ctx);
     if (ctx->queue)
@@ -168,6 +176,33 @@ const char *sc_gemm_provider_name(sc_gemm_provider provider)
 
 sc_status sc_ctx_finish(sc_ctx *ctx)
 {
-    SC_CL(clFinish(ctx->queue), "queue");
+    sc_count_blocking(ctx);
+    cl_int rc = clFinish(ctx->queue);
+    SC_TRY(sc_gemm_worker_error(ctx)); /* the cause, when a host GEMM failed */
+    SC_CL(rc, "queue");
     return SC_OK;
+}
+
+sc_sync_stats sc_ctx_sync_stats(const sc_ctx *ctx) { return ctx->sync; }
+
+sc_status sc_event_wait(sc_ctx *ctx, cl_event *ev)
+{
+    if (!ev || !*ev)
+        return SC_OK;
+    sc_count_blocking(ctx);
+    cl_int rc = clWaitForEvents(1, ev);
+    clReleaseEvent(*ev);
+    *ev = NULL;
+    SC_TRY(sc_gemm_worker_error(ctx));
+    if (rc != CL_SUCCESS)
+        return sc_cl_fail(ctx, rc, "clWaitForEvents", "event");
+    return SC_OK;
+}
+
+void sc_event_release(cl_event *ev)
+{
+    if (ev && *ev) {
+        clReleaseEvent(*ev);
+        *ev = NULL;
+    }
 }

@@ -11,6 +11,8 @@ typedef struct sc_program_entry {
     cl_program program;
 } sc_program_entry;
 
+typedef struct sc_gemm_worker sc_gemm_worker; /* gemm_host.c */
+
 typedef struct sc_pooled_buffer {
     cl_mem mem;
     size_t bytes;
@@ -31,6 +33,9 @@ struct sc_ctx {
     size_t n_programs, cap_programs;
     sc_program_stats program_stats;
 
+    sc_sync_stats sync;
+    sc_gemm_worker *gemm_worker; /* started by the first host GEMM */
+
     sc_pooled_buffer *pool; /* released buffers kept for reuse */
     size_t n_pool, cap_pool;
     sc_pool_stats pool_stats;
@@ -45,6 +50,19 @@ uint64_t sc_cache_key(const sc_ctx *ctx, const char *source, const char *options
 
 
 void sc_pool_destroy(sc_ctx *ctx);
+
+/* Host GEMM (gemm_host.c): enqueues the GEMM for the context's GEMM thread;
+ * ms (may be NULL) receives its host time once done. */
+sc_status sc_gemm_host(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev, double *ms);
+/* sc_gemm_ev that also reports a host GEMM's own time in *host_ms (plans'
+ * profiles: its event spans only the barrier). */
+sc_status sc_gemm_timed(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev, double *host_ms);
+/* Joins the GEMM thread (after the queue is finished). */
+void sc_gemm_worker_stop(sc_ctx *ctx);
+/* The first failure of the GEMM thread since the last call, as the context's error. */
+sc_status sc_gemm_worker_error(sc_ctx *ctx);
+/* Counts a host-blocking call (sc_sync_stats). */
+static inline void sc_count_blocking(sc_ctx *ctx) { ctx->sync.blocking_calls++; }
 void sc_programs_destroy(sc_ctx *ctx);
 
 #endif

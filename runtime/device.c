@@ -81,6 +81,10 @@ static sc_status read_info(cl_platform_id p, cl_device_id d, sc_device_info *inf
                  sizeof info->max_alloc, &info->max_alloc, err));
     SC_TRY(query(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, "CL_DEVICE_MAX_WORK_GROUP_SIZE",
                  sizeof info->max_work_group, &info->max_work_group, err));
+    cl_uint align_bits = 0;
+    SC_TRY(query(d, CL_DEVICE_MEM_BASE_ADDR_ALIGN, "CL_DEVICE_MEM_BASE_ADDR_ALIGN",
+                 sizeof align_bits, &align_bits, err));
+    info->base_align = align_bits >= 8 ? align_bits / 8 : 1;
     /* optional before OpenCL 1.2 on some drivers: a failure means no fp64 */
     cl_device_fp_config fp64 = 0;
     if (clGetDeviceInfo(d, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL) != CL_SUCCESS)

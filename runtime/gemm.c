@@ -5,7 +5,6 @@
 #include <clblast_c.h>
 #include <stdio.h>
 
-sc_status sc_gemm_host(sc_ctx *ctx, const sc_gemm_args *g); /* gemm_host.c */
 
 /* Elements an operand of `rows` x `cols` (logical, as stored) spans. */
 static size_t operand_extent(sc_layout layout, size_t rows, size_t cols, size_t ld, size_t off,
@@ -54,7 +53,7 @@ static sc_status gemm_check(sc_ctx *ctx, const sc_gemm_args *g)
     return SC_OK;
 }
 
-static sc_status gemm_clblast(sc_ctx *ctx, const sc_gemm_args *g)
+static sc_status gemm_clblast(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev)
 {
     CLBlastLayout layout = g->layout == SC_ROW_MAJOR ? CLBlastLayoutRowMajor : CLBlastLayoutColMajor;
     CLBlastTranspose ta = g->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
@@ -65,10 +64,10 @@ static sc_status gemm_clblast(sc_ctx *ctx, const sc_gemm_args *g)
         rc = CLBlastSgemmStridedBatched(layout, ta, tb, g->m, g->n, g->k, g->alpha, g->a, g->a_off,
                                         g->lda, g->a_stride, g->b, g->b_off, g->ldb, g->b_stride,
                                         g->beta, g->c, g->c_off, g->ldc, g->c_stride, g->batch, &q,
-                                        NULL);
+                                        ev);
     else
         rc = CLBlastSgemm(layout, ta, tb, g->m, g->n, g->k, g->alpha, g->a, g->a_off, g->lda, g->b,
-                          g->b_off, g->ldb, g->beta, g->c, g->c_off, g->ldc, &q, NULL);
+                          g->b_off, g->ldb, g->beta, g->c, g->c_off, g->ldc, &q, ev);
     if (rc != CLBlastSuccess)
         return sc_fail(&ctx->err, rc < -1000 || rc > 0 ? SC_ERR_ARG : SC_ERR_OPENCL,
                        "CLBlastSgemm%s(m=%zu n=%zu k=%zu) failed with status %d%s%s",
@@ -78,10 +77,19 @@ static sc_status gemm_clblast(sc_ctx *ctx, const sc_gemm_args *g)
     return SC_OK;
 }
 
-sc_status sc_gemm(sc_ctx *ctx, const sc_gemm_args *g)
+sc_status sc_gemm_timed(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev, double *host_ms)
 {
+    if (ev)
+        *ev = NULL;
     SC_TRY(gemm_check(ctx, g));
     if (ctx->gemm == SC_GEMM_HOST)
-        return sc_gemm_host(ctx, g);
-    return gemm_clblast(ctx, g);
+        return sc_gemm_host(ctx, g, ev, host_ms);
+    return gemm_clblast(ctx, g, ev);
 }
+
+sc_status sc_gemm_ev(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev)
+{
+    return sc_gemm_timed(ctx, g, ev, NULL);
+}
+
+sc_status sc_gemm(sc_ctx *ctx, const sc_gemm_args *g) { return sc_gemm_ev(ctx, g, NULL); }

@@ -1,19 +1,70 @@
-/* GEMM on the host BLAS over mapped buffers. On CPU OpenCL devices the
- * buffers live in host memory, mapping is (nearly) free, and OpenBLAS is
- * several times faster than CLBlast's generic kernels compiled by PoCL. The
- * blocking map is the one host synchronisation this path costs. */
+/* GEMM on the host BLAS, for CPU devices: their buffers live in host memory
+ * and OpenBLAS is several times faster there than CLBlast's generic kernels
+ * compiled by PoCL.
+ *
+ * The caller's thread never waits for it. sc_gemm_host enqueues a marker
+ * (everything before the GEMM) and a barrier on a user event (everything
+ * after waits for the GEMM), and hands the job to the context's GEMM thread:
+ * that thread waits for the marker, maps the buffers on a second queue, runs
+ * OpenBLAS, unmaps, and completes the user event. The device queue keeps its
+ * order and the host thread goes on enqueueing. (clEnqueueNativeKernel would
+ * be simpler, but PoCL 3.1 loses what a native kernel writes to a buffer that
+ * an earlier native kernel read: reproduced while writing this.) */
 #include "ctx_internal.h"
 
 #include <cblas.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct gemm_job {
+    sc_gemm_args g;
+    cl_event before; /* the marker: inputs are ready */
+    cl_event done;   /* user event the queue's barrier waits on */
+    double *ms;      /* where to store the host time (NULL: not profiled) */
+    struct gemm_job *next;
+} gemm_job;
+
+struct sc_gemm_worker {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    gemm_job *head, *tail;
+    int stop;
+    cl_command_queue map_queue;
+    sc_ctx *ctx;
+    char error[512]; /* first failure, reported by sc_gemm_worker_error */
+};
+
+/* The GEMM on host pointers to the buffers' first floats. */
+static void gemm_on_host(const sc_gemm_args *g, const float *a, const float *b, float *c)
+{
+    enum CBLAS_ORDER order = g->layout == SC_ROW_MAJOR ? CblasRowMajor : CblasColMajor;
+    enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans;
+    enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
+    size_t batch = g->batch ? g->batch : 1;
+    a += g->a_off;
+    b += g->b_off;
+    c += g->c_off;
+    for (size_t i = 0; i < batch; i++)
+        cblas_sgemm(order, ta, tb, (int)g->m, (int)g->n, (int)g->k, g->alpha, a + i * g->a_stride,
+                    (int)g->lda, b + i * g->b_stride, (int)g->ldb, g->beta, c + i * g->c_stride,
+                    (int)g->ldc);
+}
+
+/* ------------------------------------------------------ mapped buffers */
 
 typedef struct mapping {
     cl_mem mem;
     float *ptr;
 } mapping;
 
-/* Maps each distinct buffer once (A, B and C may share one). */
-static sc_status map_all(sc_ctx *ctx, cl_mem mems[3], mapping maps[3], int *n_maps)
+/* Maps each distinct buffer once (A, B and C may share one); a failure is
+ * described in why. */
+static cl_int map_all(cl_command_queue q, const sc_gemm_args *g, mapping maps[3], int *n_maps)
 {
+    cl_mem mems[3] = {g->a, g->b, g->c};
     *n_maps = 0;
     for (int i = 0; i < 3; i++) {
         int seen = 0;
@@ -22,16 +73,15 @@ static sc_status map_all(sc_ctx *ctx, cl_mem mems[3], mapping maps[3], int *n_ma
         if (seen)
             continue;
         cl_int rc;
-        size_t bytes = sc_buffer_size(mems[i]);
-        void *p = clEnqueueMapBuffer(ctx->queue, mems[i], CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0,
-                                     bytes, 0, NULL, NULL, &rc);
+        void *p = clEnqueueMapBuffer(q, mems[i], CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0,
+                                     sc_buffer_size(mems[i]), 0, NULL, NULL, &rc);
         if (rc != CL_SUCCESS)
-            return sc_cl_fail(ctx, rc, "clEnqueueMapBuffer", "host gemm");
+            return rc;
         maps[*n_maps].mem = mems[i];
         maps[*n_maps].ptr = p;
         (*n_maps)++;
     }
-    return SC_OK;
+    return CL_SUCCESS;
 }
 
 static float *mapped(const mapping *maps, int n, cl_mem mem)
@@ -42,36 +92,176 @@ static float *mapped(const mapping *maps, int n, cl_mem mem)
     return NULL;
 }
 
-static sc_status unmap_all(sc_ctx *ctx, mapping *maps, int n)
+/* Unmaps and waits for the unmaps, so the device sees the results. */
+static cl_int unmap_all(cl_command_queue q, mapping *maps, int n)
 {
-    sc_status st = SC_OK;
+    cl_int first = CL_SUCCESS;
     for (int i = 0; i < n; i++) {
-        cl_int rc = clEnqueueUnmapMemObject(ctx->queue, maps[i].mem, maps[i].ptr, 0, NULL, NULL);
-        if (rc != CL_SUCCESS && st == SC_OK)
-            st = sc_cl_fail(ctx, rc, "clEnqueueUnmapMemObject", "host gemm");
+        cl_int rc = clEnqueueUnmapMemObject(q, maps[i].mem, maps[i].ptr, 0, NULL, NULL);
+        if (rc != CL_SUCCESS && first == CL_SUCCESS)
+            first = rc;
     }
-    return st;
+    cl_int rc = clFinish(q);
+    return first != CL_SUCCESS ? first : rc;
 }
 
-sc_status sc_gemm_host(sc_ctx *ctx, const sc_gemm_args *g)
+static double now_ms(void)
 {
-    cl_mem mems[3] = {g->a, g->b, g->c};
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+/* ---------------------------------------------------------- the thread */
+
+static void record_error(sc_gemm_worker *w, const char *call, cl_int rc)
+{
+    pthread_mutex_lock(&w->mu);
+    if (!w->error[0])
+        snprintf(w->error, sizeof w->error, "host gemm: %s failed: %s", call,
+                 sc_cl_error_name(rc));
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void run_job(sc_gemm_worker *w, gemm_job *j)
+{
+    cl_int rc = clWaitForEvents(1, &j->before);
     mapping maps[3];
     int n = 0;
-    sc_status st = map_all(ctx, mems, maps, &n);
-    if (st == SC_OK) {
-        const float *a = mapped(maps, n, g->a) + g->a_off;
-        const float *b = mapped(maps, n, g->b) + g->b_off;
-        float *c = mapped(maps, n, g->c) + g->c_off;
-        enum CBLAS_ORDER order = g->layout == SC_ROW_MAJOR ? CblasRowMajor : CblasColMajor;
-        enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans;
-        enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
-        size_t batch = g->batch ? g->batch : 1;
-        for (size_t i = 0; i < batch; i++)
-            cblas_sgemm(order, ta, tb, (int)g->m, (int)g->n, (int)g->k, g->alpha,
-                        a + i * g->a_stride, (int)g->lda, b + i * g->b_stride, (int)g->ldb,
-                        g->beta, c + i * g->c_stride, (int)g->ldc);
+    if (rc != CL_SUCCESS) {
+        record_error(w, "waiting for the GEMM's inputs", rc);
+    } else if ((rc = map_all(w->map_queue, &j->g, maps, &n)) != CL_SUCCESS) {
+        record_error(w, "clEnqueueMapBuffer", rc);
+    } else {
+        double t0 = now_ms();
+        gemm_on_host(&j->g, mapped(maps, n, j->g.a), mapped(maps, n, j->g.b),
+                     mapped(maps, n, j->g.c));
+        if (j->ms)
+            *j->ms = now_ms() - t0;
     }
-    sc_status st2 = unmap_all(ctx, maps, n);
-    return st != SC_OK ? st : st2;
+    cl_int urc = unmap_all(w->map_queue, maps, n);
+    if (rc == CL_SUCCESS && urc != CL_SUCCESS) {
+        record_error(w, "clEnqueueUnmapMemObject", urc);
+        rc = urc;
+    }
+    /* a negative status fails every command waiting on it, so the error
+     * reaches the caller at its next wait instead of a hang */
+    clSetUserEventStatus(j->done, rc == CL_SUCCESS ? CL_COMPLETE : -1);
+    clReleaseEvent(j->before);
+    clReleaseEvent(j->done);
+    free(j);
+}
+
+static void *worker_main(void *arg)
+{
+    sc_gemm_worker *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->head && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (!w->head)
+            break; /* stop, and nothing left */
+        gemm_job *j = w->head;
+        w->head = j->next;
+        if (!w->head)
+            w->tail = NULL;
+        pthread_mutex_unlock(&w->mu);
+        run_job(w, j);
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static sc_status start_worker(sc_ctx *ctx)
+{
+    sc_gemm_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return sc_fail(&ctx->err, SC_ERR_NOMEM, "out of host memory for the GEMM thread");
+    cl_int rc;
+    w->ctx = ctx;
+    w->map_queue = clCreateCommandQueue(ctx->context, ctx->device, 0, &rc);
+    if (rc != CL_SUCCESS) {
+        free(w);
+        return sc_cl_fail(ctx, rc, "clCreateCommandQueue", "host gemm queue");
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        clReleaseCommandQueue(w->map_queue);
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        free(w);
+        return sc_fail(&ctx->err, SC_ERR_NOMEM, "cannot start the GEMM thread");
+    }
+    ctx->gemm_worker = w;
+    return SC_OK;
+}
+
+void sc_gemm_worker_stop(sc_ctx *ctx)
+{
+    sc_gemm_worker *w = ctx->gemm_worker;
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = 1;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    clReleaseCommandQueue(w->map_queue);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w);
+    ctx->gemm_worker = NULL;
+}
+
+sc_status sc_gemm_worker_error(sc_ctx *ctx)
+{
+    sc_gemm_worker *w = ctx->gemm_worker;
+    if (!w)
+        return SC_OK;
+    pthread_mutex_lock(&w->mu);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", w->error);
+    w->error[0] = '\0';
+    pthread_mutex_unlock(&w->mu);
+    return msg[0] ? sc_fail(&ctx->err, SC_ERR_OPENCL, "%s", msg) : SC_OK;
+}
+
+/* ---------------------------------------------------------- enqueueing */
+
+sc_status sc_gemm_host(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev, double *ms)
+{
+    if (!ctx->gemm_worker)
+        SC_TRY(start_worker(ctx));
+    gemm_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return sc_fail(&ctx->err, SC_ERR_NOMEM, "out of host memory for a GEMM");
+    j->g = *g;
+    j->ms = ms;
+    cl_int rc = clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, &j->before);
+    if (rc == CL_SUCCESS)
+        j->done = clCreateUserEvent(ctx->context, &rc);
+    if (rc == CL_SUCCESS)
+        rc = clEnqueueBarrierWithWaitList(ctx->queue, 1, &j->done, ev);
+    if (rc != CL_SUCCESS) {
+        if (j->done) {
+            clSetUserEventStatus(j->done, -1);
+            clReleaseEvent(j->done);
+        }
+        if (j->before)
+            clReleaseEvent(j->before);
+        free(j);
+        return sc_cl_fail(ctx, rc, "clEnqueueMarker/BarrierWithWaitList", "host gemm");
+    }
+    sc_gemm_worker *w = ctx->gemm_worker;
+    pthread_mutex_lock(&w->mu);
+    if (w->tail)
+        w->tail->next = j;
+    else
+        w->head = j;
+    w->tail = j;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return SC_OK;
 }

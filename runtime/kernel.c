@@ -45,6 +45,12 @@ static size_t default_local_1d(const sc_ctx *ctx)
 sc_status sc_kernel_launch(sc_ctx *ctx, cl_kernel kernel, const char *label, cl_uint dims,
                            const size_t *global, const size_t *local)
 {
+    return sc_kernel_launch_ev(ctx, kernel, label, dims, global, local, NULL);
+}
+
+sc_status sc_kernel_launch_ev(sc_ctx *ctx, cl_kernel kernel, const char *label, cl_uint dims,
+                              const size_t *global, const size_t *local, cl_event *ev)
+{
     size_t g[3], l[3];
     const size_t *lp = local;
     if (!local && dims == 1) {
@@ -57,7 +63,7 @@ sc_status sc_kernel_launch(sc_ctx *ctx, cl_kernel kernel, const char *label, cl_
                            label ? label : "kernel");
         g[d] = lp ? (global[d] + lp[d] - 1) / lp[d] * lp[d] : global[d];
     }
-    SC_CL(clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, g, lp, 0, NULL, NULL),
+    SC_CL(clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, g, lp, 0, NULL, ev),
           label ? label : "kernel");
     return SC_OK;
 }

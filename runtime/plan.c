@@ -1,6 +1,8 @@
 /* Plans: flat, pre-bound step lists replayed every iteration. Each kernel
  * step owns its own cl_kernel with arguments set once at record time, so a
- * replay is only a sequence of enqueues. */
+ * replay is only a sequence of enqueues: nothing waits for the device. With
+ * profiling on, every step keeps its event and the profile reads the
+ * device's timestamps afterwards. */
 #include "ctx_internal.h"
 
 #include <stdlib.h>
@@ -19,7 +21,8 @@ typedef struct plan_step {
     sc_gemm_args gemm;
     sc_host_fn fn;
     void *user;
-    double ms; /* wall time of the last run when profiling */
+    cl_event ev;    /* the last profiled run's event (kernels, GEMMs) */
+    double host_ms; /* host time of a host step or a host GEMM, < 0: none */
 } plan_step;
 
 struct sc_plan {
@@ -44,6 +47,7 @@ void sc_plan_destroy(sc_plan *plan)
     for (size_t i = 0; i < plan->n; i++) {
         if (plan->steps[i].kernel)
             clReleaseKernel(plan->steps[i].kernel);
+        sc_event_release(&plan->steps[i].ev);
         free(plan->steps[i].label);
     }
     free(plan->steps);
@@ -116,57 +120,58 @@ sc_status sc_plan_host(sc_plan *plan, const char *label, sc_host_fn fn, void *us
     return SC_OK;
 }
 
-static sc_status run_step(sc_ctx *ctx, plan_step *s)
+/* Enqueues one step; with ev set, keeps its event (and host time) for the profile. */
+static sc_status run_step(sc_ctx *ctx, plan_step *s, int profile)
 {
+    cl_event *ev = profile ? &s->ev : NULL;
+    if (profile) {
+        sc_event_release(&s->ev);
+        s->host_ms = -1;
+    }
     switch (s->kind) {
     case STEP_KERNEL:
-        return sc_kernel_launch(ctx, s->kernel, s->label, s->dims, s->global,
-                                s->has_local ? s->local : NULL);
+        return sc_kernel_launch_ev(ctx, s->kernel, s->label, s->dims, s->global,
+                                   s->has_local ? s->local : NULL, ev);
     case STEP_GEMM: {
-        sc_status st = sc_gemm(ctx, &s->gemm);
+        sc_status st = sc_gemm_timed(ctx, &s->gemm, ev, profile ? &s->host_ms : NULL);
         if (st != SC_OK)
             sc_error_prefix(&ctx->err, "%s: ", s->label);
         return st;
     }
     case STEP_HOST: {
+        /* a host step reads what the steps before it wrote: the queue drains first */
+        SC_TRY(sc_ctx_finish(ctx));
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         sc_status st = s->fn(ctx, s->user);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (profile)
+            s->host_ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) * 1e-6;
         if (st != SC_OK)
             sc_error_prefix(&ctx->err, "%s: ", s->label);
         return st;
     }
-    }
-    return SC_OK;
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-/* Profiling waits for every step: wall time then covers device kernels and
- * host GEMMs alike (which have no OpenCL event). */
-static sc_status run_profiled(sc_plan *plan)
-{
-    sc_ctx *ctx = plan->ctx;
-    SC_TRY(sc_ctx_finish(ctx));
-    for (size_t i = 0; i < plan->n; i++) {
-        double t0 = now_ms();
-        SC_TRY(run_step(ctx, &plan->steps[i]));
-        SC_TRY(sc_ctx_finish(ctx));
-        plan->steps[i].ms = now_ms() - t0;
     }
     return SC_OK;
 }
 
 sc_status sc_plan_run(sc_plan *plan)
 {
-    if (plan->ctx->profiling)
-        return run_profiled(plan);
     for (size_t i = 0; i < plan->n; i++)
-        SC_TRY(run_step(plan->ctx, &plan->steps[i]));
+        SC_TRY(run_step(plan->ctx, &plan->steps[i], plan->ctx->profiling));
     return SC_OK;
+}
+
+/* Device time of a step from its event, in ms (0 when unavailable). */
+static double event_ms(cl_event ev)
+{
+    cl_ulong start = 0, end = 0;
+    if (!ev || clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof start, &start,
+                                       NULL) != CL_SUCCESS ||
+        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL) !=
+            CL_SUCCESS)
+        return 0;
+    return end > start ? (double)(end - start) * 1e-6 : 0;
 }
 
 sc_status sc_plan_profile(sc_plan *plan, sc_plan_profile_entry **entries, size_t *count)
@@ -179,9 +184,15 @@ sc_status sc_plan_profile(sc_plan *plan, sc_plan_profile_entry **entries, size_t
     sc_plan_profile_entry *e = calloc(plan->n ? plan->n : 1, sizeof *e);
     if (!e)
         return sc_fail(&ctx->err, SC_ERR_NOMEM, "out of host memory");
-    for (size_t i = 0; i < plan->n; i++) {
-        e[i].label = plan->steps[i].label;
-        e[i].ms = plan->steps[i].ms;
+    sc_status st = sc_ctx_finish(ctx); /* every step's event is complete after this */
+    for (size_t i = 0; i < plan->n && st == SC_OK; i++) {
+        const plan_step *s = &plan->steps[i];
+        e[i].label = s->label;
+        e[i].ms = s->host_ms >= 0 ? s->host_ms : event_ms(s->ev);
+    }
+    if (st != SC_OK) {
+        free(e);
+        return st;
     }
     *entries = e;
     *count = plan->n;

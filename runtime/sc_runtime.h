@@ -64,6 +64,7 @@ typedef struct sc_device_info {
     cl_ulong local_mem;
     cl_ulong max_alloc;
     size_t max_work_group;
+    cl_uint base_align;   /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: sub-buffer origins */
     int fp64;
     int fp16;
 } sc_device_info;
@@ -102,7 +103,7 @@ typedef struct sc_ctx_options {
     const char *selector;  /* NULL: $SPHERECL_DEVICE, else the default */
     const char *cache_dir; /* NULL: $XDG_CACHE_HOME/spherecl or ~/.cache/spherecl; "" disables */
     sc_gemm_provider gemm; /* SC_GEMM_AUTO: $SPHERECL_GEMM (clblast|host), else by device type */
-    int profiling;         /* enable queue profiling (sphere-bench) */
+    int profiling;         /* plans record an event per step (sphere-bench --profile) */
 } sc_ctx_options;
 
 /* Creates a context with one in-order queue on the selected device. On
@@ -121,11 +122,25 @@ const sc_device_info *sc_ctx_info(const sc_ctx *ctx);
 sc_gemm_provider sc_ctx_gemm_provider(const sc_ctx *ctx);
 void sc_ctx_set_gemm_provider(sc_ctx *ctx, sc_gemm_provider provider);
 const char *sc_gemm_provider_name(sc_gemm_provider provider);
-/* Turns per-step timing of plans on or off (see sc_plan_profile). */
+/* Turns per-step timing of plans on or off (see sc_plan_profile). The queue
+ * always has CL_QUEUE_PROFILING_ENABLE; this only makes plans keep events. */
 void sc_ctx_set_profiling(sc_ctx *ctx, int on);
 
-/* Waits for the queue to drain. */
+/* Waits for the queue to drain (a blocking call). */
 sc_status sc_ctx_finish(sc_ctx *ctx);
+
+/* Host-blocking calls made through the runtime: every blocking transfer,
+ * finish, event wait and blocking map. The trainer's budget is one per
+ * iteration; sphere-bench --sync-stats reports the count. */
+typedef struct sc_sync_stats {
+    size_t blocking_calls;
+} sc_sync_stats;
+sc_sync_stats sc_ctx_sync_stats(const sc_ctx *ctx);
+
+/* Waits for an event (a blocking call) and releases it; NULL is a no-op. */
+sc_status sc_event_wait(sc_ctx *ctx, cl_event *ev);
+/* Releases an event without waiting; NULL is a no-op. */
+void sc_event_release(cl_event *ev);
 
 /* Records a failed OpenCL call ("clEnqueueNDRangeKernel(im2col): CL_INVALID_WORK_GROUP_SIZE")
  * in the context and returns SC_ERR_OPENCL (or SC_ERR_NOMEM for allocation failures). */
@@ -151,6 +166,16 @@ size_t sc_buffer_size(cl_mem mem);
 /* Blocking transfers; offsets and sizes in bytes. */
 sc_status sc_buffer_write(sc_ctx *ctx, cl_mem mem, size_t offset, size_t bytes, const void *src);
 sc_status sc_buffer_read(sc_ctx *ctx, cl_mem mem, size_t offset, size_t bytes, void *dst);
+/* Non-blocking transfers, ordered in the queue: *done (if not NULL) receives
+ * an event to wait on (sc_event_wait) before the host memory is reused or read. */
+sc_status sc_buffer_write_async(sc_ctx *ctx, cl_mem mem, size_t offset, size_t bytes,
+                                const void *src, cl_event *done);
+sc_status sc_buffer_read_async(sc_ctx *ctx, cl_mem mem, size_t offset, size_t bytes, void *dst,
+                               cl_event *done);
+/* A region [offset, offset + bytes) of a buffer as a buffer of its own
+ * (clCreateSubBuffer); offset must be a multiple of the device's base_align.
+ * Release with clReleaseMemObject (not through the pool). */
+sc_status sc_buffer_region(sc_ctx *ctx, cl_mem parent, size_t offset, size_t bytes, cl_mem *out);
 sc_status sc_buffer_fill(sc_ctx *ctx, cl_mem mem, float value, size_t offset_floats, size_t count);
 sc_status sc_buffer_copy(sc_ctx *ctx, cl_mem src, size_t src_off, cl_mem dst, size_t dst_off,
                          size_t bytes);
@@ -218,9 +243,12 @@ sc_status sc_kernel_create(sc_ctx *ctx, const char *program, const char *kernel,
 sc_status sc_kernel_set_args(sc_ctx *ctx, cl_kernel kernel, const char *label, size_t nargs,
                              const sc_arg *args);
 /* Enqueues a launch. global sizes are rounded up to a multiple of local (when
- * local is given), so kernels must bounds-check their ids. */
+ * local is given), so kernels must bounds-check their ids. ev (may be NULL)
+ * receives the launch's event. */
 sc_status sc_kernel_launch(sc_ctx *ctx, cl_kernel kernel, const char *label, cl_uint dims,
                            const size_t *global, const size_t *local);
+sc_status sc_kernel_launch_ev(sc_ctx *ctx, cl_kernel kernel, const char *label, cl_uint dims,
+                              const size_t *global, const size_t *local, cl_event *ev);
 
 /* -------------------------------------------------------------------- GEMM */
 
@@ -246,8 +274,11 @@ typedef struct sc_gemm_args {
 } sc_gemm_args;
 
 /* Checks shapes against the buffers' sizes (error names the operand), then
- * enqueues on the context's GEMM provider. */
+ * enqueues on the context's GEMM provider (the caller never waits: the host
+ * provider runs OpenBLAS on the context's GEMM thread, in queue order). ev
+ * (may be NULL) receives an event that completes with the GEMM. */
 sc_status sc_gemm(sc_ctx *ctx, const sc_gemm_args *g);
+sc_status sc_gemm_ev(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev);
 
 /* ------------------------------------------------------------------- plans */
 
@@ -277,8 +308,10 @@ sc_status sc_plan_host(sc_plan *plan, const char *label, sc_host_fn fn, void *us
 /* Enqueues every step in order (does not wait). */
 sc_status sc_plan_run(sc_plan *plan);
 
-/* Per-step wall time of the last sc_plan_run when the context has profiling
- * on (each step is then waited for, so the plan runs slower). */
+/* Per-step device time of the last sc_plan_run when the context has
+ * profiling on, from the OpenCL events of the steps
+ * (CL_PROFILING_COMMAND_START/END): the run itself is not slowed down; this
+ * call waits for the last step. Host steps are timed on the host. */
 typedef struct sc_plan_profile_entry {
     const char *label;
     double ms;
