@@ -77,7 +77,7 @@ static double bn_flops(const sc_layer *l)
 
 
 const sc_layer_kind sc_layer_batchnorm = {
-    .type = "BatchNorm", .setup = bn_setup, .forward = bn_forward, .backward = bn_backward, .in_place = 1, .flops = bn_flops,
+    .type = "BatchNorm", .setup = bn_setup, .forward = bn_forward, .backward = bn_backward, .in_place = 1, .flops = bn_flops, .fold = SC_FOLD_NORM,
 };
 
 typedef struct scale_layer {
@@ -145,5 +145,5 @@ static double scale_flops(const sc_layer *l)
 
 
 const sc_layer_kind sc_layer_scale = {
-    .type = "Scale", .setup = scale_setup, .forward = scale_forward, .backward = scale_backward, .in_place = 1, .flops = scale_flops,
+    .type = "Scale", .setup = scale_setup, .forward = scale_forward, .backward = scale_backward, .in_place = 1, .flops = scale_flops, .fold = SC_FOLD_AFFINE,
 };

@@ -189,11 +189,11 @@ static double conv_flops(const sc_layer *l)
 
 
 const sc_layer_kind sc_layer_convolution = {
-    .type = "Convolution", .setup = conv_setup, .forward = conv_forward,
+    .type = "Convolution", .setup = conv_setup, .forward = conv_forward, .fold = SC_FOLD_TAKER,
     .backward = conv_backward, .flops = conv_flops,
 };
 
 const sc_layer_kind sc_layer_depthwise_convolution = {
-    .type = "DepthwiseConvolution", .setup = conv_setup, .forward = conv_forward,
+    .type = "DepthwiseConvolution", .setup = conv_setup, .forward = conv_forward, .fold = SC_FOLD_TAKER,
     .backward = conv_backward, .flops = conv_flops,
 };

@@ -33,8 +33,7 @@ static sc_status input_setup(sc_layer *l, sc_net *n)
     for (int t = 0; t < l->n_tops; t++) {
         int nd = 0, dims[4] = {1, 1, 1, 1};
         SC_TRY(shape_from_msg(l, sc_pt_find(ip, "shape", n_shapes == 1 ? 0 : (size_t)t), &nd, dims));
-        if (n->opts.batch > 0)
-            dims[0] = n->opts.batch;
+        sc_net_input_dims(n, nd, dims);
         sc_value_set_shape(sc_layer_top(l, t), nd, dims);
     }
     return SC_OK;
@@ -48,7 +47,7 @@ static sc_status nothing_forward(sc_layer *l, sc_plan *p)
 }
 
 const sc_layer_kind sc_layer_input = {
-    .type = "Input", .setup = input_setup, .forward = nothing_forward,
+    .type = "Input", .setup = input_setup, .forward = nothing_forward, .flags = SC_KIND_DATA,
 };
 
 /* Image size for ImageData: new_height/new_width, else crop_size, else the
@@ -87,21 +86,20 @@ static sc_status image_data_setup(sc_layer *l, sc_net *n)
     SC_TRY(sc_layer_get_int(l, idp, "new_width", 0, &nw));
     SC_TRY(sc_layer_get_bool(l, idp, "is_color", 1, &color));
     SC_TRY(sc_layer_get_int(l, tp, "crop_size", 0, &crop));
-    if (n->opts.batch > 0)
-        batch = n->opts.batch;
     if (batch <= 0)
         return sc_layer_fail(l, SC_ERR_PARSE, "batch_size must be positive");
     int h = (int)nh, w = (int)nw;
     if (crop > 0)
         h = w = (int)crop;
-    else if (h <= 0 || w <= 0)
+    else if ((h <= 0 || w <= 0) && !n->reshaping) /* a reshape sets both */
         probe_image_size(l, idp, &h, &w);
     int dims[4] = {(int)batch, color ? 3 : 1, h, w};
+    sc_net_input_dims(n, 4, dims);
     sc_value_set_shape(sc_layer_top(l, 0), 4, dims);
     sc_value_set_shape(sc_layer_top(l, 1), 1, dims);
     return SC_OK;
 }
 
 const sc_layer_kind sc_layer_image_data = {
-    .type = "ImageData", .setup = image_data_setup, .forward = nothing_forward,
+    .type = "ImageData", .setup = image_data_setup, .forward = nothing_forward, .flags = SC_KIND_DATA | SC_KIND_IMAGES,
 };

@@ -127,7 +127,7 @@ static sc_status loss_backward(sc_layer *l, sc_plan *p)
 
 
 const sc_layer_kind sc_layer_softmax_loss = {
-    .type = "SoftmaxWithLoss", .setup = loss_setup, .forward = loss_forward,
+    .type = "SoftmaxWithLoss", .setup = loss_setup, .forward = loss_forward, .flags = SC_KIND_LOSS | SC_KIND_LABELS,
     .backward = loss_backward,
 };
 
@@ -171,5 +171,5 @@ static sc_status accuracy_forward(sc_layer *l, sc_plan *p)
 }
 
 const sc_layer_kind sc_layer_accuracy = {
-    .type = "Accuracy", .setup = accuracy_setup, .forward = accuracy_forward,
+    .type = "Accuracy", .setup = accuracy_setup, .forward = accuracy_forward, .flags = SC_KIND_LABELS | SC_KIND_ACCURACY,
 };

@@ -31,6 +31,7 @@ sc_status sc_net_backward(sc_net *net)
 
 sc_plan *sc_net_forward_plan(const sc_net *net) { return net->forward; }
 sc_plan *sc_net_backward_plan(const sc_net *net) { return net->backward; }
+sc_plan *sc_net_clear_plan(const sc_net *net) { return net->clear_diffs; }
 
 sc_status sc_net_clear_param_diffs(sc_net *net) { return run(net, net->clear_diffs); }
 
@@ -195,6 +196,11 @@ sc_status sc_net_layer(const sc_net *net, size_t i, sc_layer_info *out)
     for (int p = 0; p < l->n_params; p++)
         out->params += net->params[l->params[p]].count;
     out->flops = l->kind->flops ? l->kind->flops(l) : 0.0;
+    out->is_data = (l->kind->flags & SC_KIND_DATA) != 0;
+    out->reads_images = (l->kind->flags & SC_KIND_IMAGES) != 0;
+    out->is_loss = (l->kind->flags & SC_KIND_LOSS) != 0;
+    out->takes_labels = (l->kind->flags & SC_KIND_LABELS) != 0;
+    out->is_accuracy = (l->kind->flags & SC_KIND_ACCURACY) != 0;
     return SC_OK;
 }
 
@@ -223,9 +229,14 @@ sc_net_memory sc_net_memory_use(const sc_net *net)
         m.activations_bytes += net->buffers[b].floats * sizeof(float);
     for (int s = 0; s < net->n_storages; s++)
         m.unshared_bytes += net->storages[s].floats * sizeof(float);
-    for (int p = 0; p < net->n_params; p++)
-        m.params_bytes += net->params[p].count * sizeof(float) *
-                          (net->params[p].diff ? 3 : 1);
+    if (net->store) {
+        sc_param_store_info si = sc_param_store_info_of(net->store);
+        m.params_bytes = si.bytes * (si.diff ? 3 : 1);
+    } else { /* shapes only */
+        for (int p = 0; p < net->n_params; p++)
+            m.params_bytes += net->params[p].count * sizeof(float) *
+                              (net->opts.phase == SC_PHASE_TRAIN ? 3 : 1);
+    }
     m.workspace_bytes = net->workspace_floats * sizeof(float);
     return m;
 }
@@ -262,21 +273,9 @@ sc_status sc_net_state_set(sc_net *net, const char *layer, long long iteration)
                    net->label, layer);
 }
 
-/* Copies parameters and layer state from old into a freshly built net. */
-static sc_status copy_state(sc_net *from, sc_net *to)
+/* Copies layer state (A-Softmax iteration) into a net sharing the parameters. */
+static sc_status copy_layer_state(sc_net *from, sc_net *to)
 {
-    for (int i = 0; i < from->n_params; i++) {
-        sc_param *src = &from->params[i];
-        for (int j = 0; j < to->n_params; j++) {
-            sc_param *dst = &to->params[j];
-            if (strcmp(src->name, dst->name) || src->count != dst->count)
-                continue;
-            SC_TRY(sc_buffer_copy(to->ctx, src->data, 0, dst->data, 0, src->count * sizeof(float)));
-            if (src->history && dst->history)
-                SC_TRY(sc_buffer_copy(to->ctx, src->history, 0, dst->history, 0,
-                                      src->count * sizeof(float)));
-        }
-    }
     for (size_t s = 0; s < sc_net_state_count(from); s++) {
         const char *layer = NULL;
         long long iter;
@@ -294,12 +293,16 @@ sc_status sc_net_set_batch(sc_net **netp, int batch)
     sc_net *old = *netp;
     if (batch == old->batch)
         return SC_OK;
+    if (batch <= old->built_batch)
+        return sc_net_reshape(old, batch, 0, 0);
+    /* larger than the buffers: a new net over the same parameter store */
     sc_net_options opts = old->opts;
     opts.batch = batch;
     opts.base_dir = old->base_dir;
+    opts.share_params = old;
     sc_net *fresh = NULL;
     SC_TRY(sc_net_create_from_tree(old->ctx, old->root, old->label, &opts, &fresh));
-    sc_status st = copy_state(old, fresh);
+    sc_status st = copy_layer_state(old, fresh);
     if (st != SC_OK) {
         sc_net_destroy(fresh);
         return st;

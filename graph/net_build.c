@@ -41,8 +41,25 @@ sc_status sc_layer_expect_io(const sc_layer *l, int min_b, int max_b, int min_t,
     return SC_OK;
 }
 
+void sc_net_input_dims(const sc_net *net, int ndim, int dims[4])
+{
+    int n = net->reshaping ? net->reshape_n : net->opts.batch;
+    int h = net->reshaping ? net->reshape_h : net->opts.height;
+    int w = net->reshaping ? net->reshape_w : net->opts.width;
+    if (ndim > 0 && n > 0)
+        dims[0] = n;
+    if (ndim == 4 && h > 0)
+        dims[2] = h;
+    if (ndim == 4 && w > 0)
+        dims[3] = w;
+}
+
 void *sc_layer_new_priv(sc_layer *l, size_t size)
 {
+    /* a reshape re-runs setup over the same state: what setup derives is
+     * overwritten, what planning added (folding) stays */
+    if (l->net->reshaping && l->priv)
+        return l->priv;
     l->priv = calloc(1, size);
     if (!l->priv)
         sc_layer_fail(l, SC_ERR_NOMEM, "out of host memory");
@@ -171,11 +188,35 @@ static void param_multipliers(const sc_layer *l, int index, float *lr, float *de
         *decay = (float)v;
 }
 
+/* While reshaping, a declaration must match the one the net was built with:
+ * parameters cannot change shape with the input. */
+static sc_status recheck_param(sc_layer *l, int index, int ndim, const int *dims)
+{
+    int k = l->reshape_params++;
+    const sc_param *p = k < l->n_params ? sc_layer_param(l, k) : NULL;
+    int same = p && p->index == index && p->ndim == ndim;
+    for (int i = 0; same && i < ndim; i++)
+        same = p->dims[i] == dims[i];
+    if (same)
+        return SC_OK;
+    char want[64] = "", have[64] = "";
+    for (int i = 0, off = 0; i < ndim && off < 60; i++)
+        off += snprintf(want + off, sizeof want - (size_t)off, i ? "x%d" : "%d", dims[i]);
+    for (int i = 0, off = 0; p && i < p->ndim && off < 60; i++)
+        off += snprintf(have + off, sizeof have - (size_t)off, i ? "x%d" : "%d", p->dims[i]);
+    return sc_layer_fail(l, SC_ERR_SHAPE,
+                         "at this input shape parameter %d would be %s, the net was built with %s "
+                         "(a net runs only at shapes that keep its parameters)",
+                         index, want, p ? have : "none");
+}
+
 sc_status sc_layer_add_param(sc_layer *l, int index, int ndim, const int *dims,
                              const sc_pt_node *filler, const char *default_filler,
                              float default_value)
 {
     sc_net *net = l->net;
+    if (net->reshaping)
+        return recheck_param(l, index, ndim, dims);
     if (!sc_grow((void **)&net->params, &net->cap_params, (size_t)net->n_params + 1,
                  sizeof *net->params))
         return nomem(net);
@@ -225,8 +266,28 @@ sc_status sc_net_new_storage(sc_net *net, size_t floats, int persistent, int *in
     return SC_OK;
 }
 
+/* While reshaping: a storage keeps its buffer, so its new size must fit. */
+sc_status sc_net_resize_storage(sc_net *net, int storage, size_t floats, const char *what)
+{
+    sc_storage *st = &net->storages[storage];
+    if (floats > st->capacity)
+        return sc_fail(sc_ctx_error(net->ctx), SC_ERR_SHAPE,
+                       "%s: %s needs %zu floats at this shape, the net was built for %zu (reshape "
+                       "only to shapes no larger than the one it was built for)",
+                       net->label, what, floats, st->capacity);
+    st->floats = floats;
+    return SC_OK;
+}
+
 sc_status sc_layer_add_extra(sc_layer *l, size_t floats, int persistent, int *index)
 {
+    if (l->net->reshaping) {
+        int k = l->reshape_extras++;
+        if (k >= l->n_extras)
+            return sc_layer_fail(l, SC_ERR_SHAPE, "asks for more buffers at this shape");
+        *index = k;
+        return sc_net_resize_storage(l->net, l->extras[k], floats ? floats : 1, l->name);
+    }
     int s = -1;
     SC_TRY(sc_net_new_storage(l->net, floats ? floats : 1, persistent, &s));
     int *e = realloc(l->extras, (size_t)(l->n_extras + 1) * sizeof *e);
@@ -250,6 +311,7 @@ cl_mem sc_layer_extra(const sc_layer *l, int i) { return storage_mem(l->net, l->
 
 void sc_layer_need_workspace(sc_layer *l, size_t floats)
 {
+    /* while reshaping, the planner's capacity check (net_reshape.c) follows */
     if (floats > l->net->workspace_floats)
         l->net->workspace_floats = floats;
 }
@@ -272,7 +334,7 @@ cl_mem sc_layer_top_diff(const sc_layer *l, int i)
     return storage_mem(l->net, sc_layer_top(l, i)->diff);
 }
 
-cl_mem sc_layer_bottom_diff(sc_layer *l, int i, float *beta)
+cl_mem sc_layer_bottom_diff(const sc_layer *l, int i, float *beta)
 {
     *beta = 0.0f;
     if (!l->bottom_needs_diff[i])
@@ -280,11 +342,7 @@ cl_mem sc_layer_bottom_diff(sc_layer *l, int i, float *beta)
     sc_value *v = sc_layer_bottom(l, i);
     if (v->diff < 0)
         return NULL;
-    sc_storage *s = &l->net->storages[v->diff];
-    /* An in-place layer turns dy into dx inside the same buffer: overwrite. */
-    int same_as_top = l->in_place && i == 0;
-    *beta = (s->written_in_backward && !same_as_top) ? 1.0f : 0.0f;
-    s->written_in_backward = 1;
+    *beta = l->bottom_beta[i]; /* decided by the planner (net_plan.c) */
     return storage_mem(l->net, v->diff);
 }
 
@@ -396,7 +454,8 @@ static sc_status connect_bottoms(sc_net *net, sc_layer *l)
     size_t n = sc_pt_count(l->def, "bottom");
     l->bottoms = calloc(n ? n : 1, sizeof *l->bottoms);
     l->bottom_needs_diff = calloc(n ? n : 1, sizeof *l->bottom_needs_diff);
-    if (!l->bottoms || !l->bottom_needs_diff)
+    l->bottom_beta = calloc(n ? n : 1, sizeof *l->bottom_beta);
+    if (!l->bottoms || !l->bottom_needs_diff || !l->bottom_beta)
         return nomem(net);
     for (size_t i = 0; i < n; i++) {
         const sc_pt_node *b = sc_pt_find(l->def, "bottom", i);
@@ -446,7 +505,7 @@ static sc_status connect_tops(sc_net *net, sc_layer *l)
         const sc_pt_node *lw = sc_pt_find(l->def, "loss_weight", i);
         if (lw)
             SC_TRY(sc_pt_float_at(lw, &w, sc_ctx_error(net->ctx)));
-        else if (strstr(l->type, "Loss"))
+        else if (l->kind->flags & SC_KIND_LOSS)
             w = i == 0 ? 1.0 : 0.0; /* Caffe: loss layers weigh their first top 1 */
         l->loss_weight[i] = (float)w;
     }
@@ -479,8 +538,9 @@ static sc_status add_legacy_inputs(sc_net *net)
                 dims[nd++] = (int)v;
             }
         }
-        if (net->opts.batch > 0 && nd > 0)
-            dims[0] = net->opts.batch;
+        for (int d = nd; d < 4; d++)
+            dims[d] = 1;
+        sc_net_input_dims(net, nd, dims);
         int storage = -1, v = -1;
         SC_TRY(sc_net_new_storage(net, 0, 0, &storage));
         SC_TRY(new_value(net, in->text, -1, storage, &v));
@@ -490,7 +550,7 @@ static sc_status add_legacy_inputs(sc_net *net)
     return SC_OK;
 }
 
-static sc_status setup_layer(sc_net *net, sc_layer *l)
+sc_status sc_net_setup_layer(sc_net *net, sc_layer *l)
 {
     sc_status st = l->kind->setup(l, net);
     if (st != SC_OK) {
@@ -502,6 +562,10 @@ static sc_status setup_layer(sc_net *net, sc_layer *l)
     }
     for (int i = 0; i < l->n_tops; i++) {
         sc_value *v = sc_layer_top(l, i); /* ndim 0 is a scalar (a loss): count 1 */
+        if (net->reshaping && !(l->in_place && i == 0)) {
+            SC_TRY(sc_net_resize_storage(net, v->data, sc_value_count(v), v->name));
+            continue;
+        }
         if (v->data < 0) {
             int s = -1;
             SC_TRY(sc_net_new_storage(net, sc_value_count(v), 0, &s));
@@ -532,12 +596,13 @@ static sc_status build_layers(sc_net *net)
         SC_TRY(add_layer(net, def, &l));
         SC_TRY(connect_bottoms(net, l));
         SC_TRY(connect_tops(net, l));
-        SC_TRY(setup_layer(net, &net->layers[net->n_layers - 1]));
+        SC_TRY(sc_net_setup_layer(net, &net->layers[net->n_layers - 1]));
     }
     if (net->n_layers == 0)
         return sc_fail(sc_ctx_error(net->ctx), SC_ERR_PARSE, "%s: the net has no layers in phase %s",
                        net->label, net->opts.phase == SC_PHASE_TRAIN ? "TRAIN" : "TEST");
     net->batch = net->n_values > 0 && net->values[0].ndim > 0 ? net->values[0].dims[0] : 1;
+    net->built_batch = net->batch;
     return SC_OK;
 }
 
@@ -587,6 +652,7 @@ sc_status sc_net_create_from_tree(sc_ctx *ctx, sc_pt_node *root, const char *lab
         sc_net_destroy(net);
         return st;
     }
+    net->opts.share_params = NULL; /* the store is held by reference; the other net may go */
     *out = net;
     return SC_OK;
 }
@@ -610,8 +676,10 @@ void sc_net_destroy(sc_net *net)
 {
     if (!net)
         return;
-    sc_plan_destroy(net->forward);
-    sc_plan_destroy(net->backward);
+    if (!net->plans) { /* else the cache owns them, the current ones included */
+        sc_plan_destroy(net->forward);
+        sc_plan_destroy(net->backward);
+    }
     sc_plan_destroy(net->clear_diffs);
     for (int i = 0; i < net->n_layers; i++) {
         sc_layer *l = &net->layers[i];
@@ -624,16 +692,14 @@ void sc_net_destroy(sc_net *net)
         free(l->extras);
         free(l->loss_weight);
         free(l->bottom_needs_diff);
+        free(l->bottom_beta);
     }
     for (int i = 0; i < net->n_values; i++)
         free(net->values[i].name);
-    for (int i = 0; i < net->n_params; i++) {
-        sc_param *p = &net->params[i];
-        sc_buffer_release(net->ctx, p->data);
-        sc_buffer_release(net->ctx, p->diff);
-        sc_buffer_release(net->ctx, p->history);
-        free(p->name);
-    }
+    for (int i = 0; i < net->n_params; i++)
+        free(net->params[i].name);
+    sc_param_store_release(net->store);
+    sc_plan_cache_free(net->plans);
     for (int i = 0; i < net->n_buffers; i++)
         sc_buffer_release(net->ctx, net->buffers[i].mem);
     sc_buffer_release(net->ctx, net->workspace);

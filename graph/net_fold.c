@@ -5,23 +5,18 @@
  * spend about a third of their inference time in them on a CPU device). */
 #include "net_internal.h"
 
-#include <string.h>
 
-/* The layer right after l when it runs in place on l's output. */
-static sc_layer *in_place_successor(sc_net *net, const sc_layer *l, const char *type)
+/* The layer right after l when it has this folding role and runs in place
+ * on l's output. */
+static sc_layer *in_place_successor(sc_net *net, const sc_layer *l, sc_fold_role role)
 {
     if (l->index + 1 >= net->n_layers)
         return NULL;
     sc_layer *next = &net->layers[l->index + 1];
     /* in_place survived the planner's split: l's output has no other reader */
-    if (strcmp(next->type, type) || !next->in_place || next->bottoms[0] != l->tops[0])
+    if (next->kind->fold != role || !next->in_place || next->bottoms[0] != l->tops[0])
         return NULL;
     return next;
-}
-
-static int is_convolution(const sc_layer *l)
-{
-    return !strcmp(l->type, "Convolution") || !strcmp(l->type, "DepthwiseConvolution");
 }
 
 sc_status sc_net_fold(sc_net *net)
@@ -30,13 +25,13 @@ sc_status sc_net_fold(sc_net *net)
         return SC_OK;
     for (int i = 0; i < net->n_layers; i++) {
         sc_layer *conv = &net->layers[i];
-        if (!is_convolution(conv))
+        if (conv->kind->fold != SC_FOLD_TAKER)
             continue;
-        sc_layer *bn = in_place_successor(net, conv, "BatchNorm");
+        sc_layer *bn = in_place_successor(net, conv, SC_FOLD_NORM);
         float eps;
         if (!bn || !sc_layer_batchnorm_global(bn, &eps))
             continue;
-        SC_TRY(sc_layer_conv_fold(conv, bn, in_place_successor(net, bn, "Scale"), eps));
+        SC_TRY(sc_layer_conv_fold(conv, bn, in_place_successor(net, bn, SC_FOLD_AFFINE), eps));
     }
     return SC_OK;
 }

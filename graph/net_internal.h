@@ -13,10 +13,27 @@
 #include "sc_graph.h"
 
 typedef struct sc_layer sc_layer;
+typedef struct sc_plan_cache sc_plan_cache;
+
+/* What a kind is, for the planner, the folding, the solver and the apps (none
+ * of them compares type strings). */
+enum {
+    SC_KIND_DATA = 1 << 0,     /* its tops are written by the host (Input, ImageData) */
+    SC_KIND_IMAGES = 1 << 1,   /* fed from an image list by the trainer's loader (ImageData) */
+    SC_KIND_LOSS = 1 << 2,     /* a loss: its first top weighs 1 unless loss_weight says */
+    SC_KIND_LABELS = 1 << 3,   /* bottom 1 holds labels indexing the classes of bottom 0 */
+    SC_KIND_ACCURACY = 1 << 4, /* its top is a training accuracy in [0, 1] */
+};
+
+/* Inference folding roles (net_fold.c): a TAKER (convolution) absorbs an
+ * in-place NORM (BatchNorm with stored statistics) and then an AFFINE (Scale). */
+typedef enum sc_fold_role { SC_FOLD_NONE = 0, SC_FOLD_TAKER, SC_FOLD_NORM, SC_FOLD_AFFINE } sc_fold_role;
 
 /* A layer type, defined once in its graph/layer_*.c file. */
 typedef struct sc_layer_kind {
     const char *type;
+    unsigned flags;        /* SC_KIND_* */
+    sc_fold_role fold;
     /* Reads the layer's parameters, checks and infers shapes: sets the shape
      * of every top value and declares params and extra buffers. */
     sc_status (*setup)(sc_layer *l, sc_net *n);
@@ -38,11 +55,12 @@ const sc_layer_kind *sc_layer_kind_find(const char *type);
 const char *sc_layer_kind_names(void);
 
 typedef struct sc_storage {
-    size_t floats;
+    size_t floats;    /* at the current shape */
+    size_t capacity;  /* floats at the shape the net was built for (its buffer holds these) */
     int first, last;  /* liveness (step indices); first > last: never used */
     int persistent;   /* lives for the whole net (outputs, state) */
     int buffer;       /* index into net->buffers after planning */
-    int written_in_backward; /* recording: has a backward step written it yet */
+
 } sc_storage;
 
 typedef struct sc_value {
@@ -67,8 +85,28 @@ typedef struct sc_param {
     const sc_pt_node *filler; /* FillerParameter, may be NULL */
     const char *default_filler; /* when filler is NULL: "constant", "xavier", ... */
     float default_value;        /* constant filler value */
-    cl_mem data, diff, history;
+    cl_mem data, diff, history; /* regions of the net's parameter store */
 } sc_param;
+
+/* ---- the flat parameter store (param_store.c) */
+typedef struct sc_store_entry {
+    char *name; /* the parameter's "<layer>.<index>" */
+    int ndim;
+    int dims[4];
+    size_t count;
+    size_t offset;              /* bytes, the same in the data, diff and history buffers */
+    cl_mem data, diff, history; /* sub-buffers (diff, history: NULL until training) */
+} sc_store_entry;
+
+/* A store laid out for the net's declared parameters: data zeroed, and with
+ * with_grads also the zeroed gradient and history buffers. */
+sc_status sc_param_store_create(sc_net *net, int with_grads, sc_param_store **out);
+sc_status sc_param_store_enable_grads(sc_param_store *s);
+sc_param_store *sc_param_store_retain(sc_param_store *s);
+void sc_param_store_release(sc_param_store *s); /* frees with the last reference */
+const sc_store_entry *sc_param_store_find(const sc_param_store *s, const char *name);
+const sc_store_entry *sc_param_store_entry(const sc_param_store *s, int i);
+sc_param_store_info sc_param_store_info_of(const sc_param_store *s);
 
 /* An extra per-layer buffer: saved state between forward and backward (live
  * from the layer's forward to its backward) or persistent state. */
@@ -91,8 +129,11 @@ struct sc_layer {
     int folded;              /* its forward is done by the layer it was folded into */
     int runs_backward;
     int *bottom_needs_diff;  /* per bottom */
+    float *bottom_beta;      /* per bottom: 0 the first gradient written into its diff
+                                in backward order (overwrite), 1 later ones (accumulate) */
     void *priv;              /* the kind's state, freed with the net */
     sc_net *net;
+    int reshape_params, reshape_extras; /* declarations seen in this reshape pass */
 };
 
 typedef struct sc_buffer_slot {
@@ -124,8 +165,18 @@ struct sc_net {
     sc_buffer_slot *buffers;
     int n_buffers, cap_buffers;
     size_t workspace_floats;
+    size_t workspace_capacity;
     cl_mem workspace;
     int batch;
+    int built_batch;        /* the batch the buffers were sized for */
+    sc_param_store *store;  /* owned or shared (reference counted) */
+    int store_shared;       /* built over another net's store */
+
+    /* reshaping (net_reshape.c): while set, layer setups re-derive shapes and
+     * the declaration helpers check against what the net was built with */
+    int reshaping;
+    int reshape_n, reshape_h, reshape_w; /* 0: keep */
+    sc_plan_cache *plans;               /* recorded plans per input shape */
 
     sc_plan *forward, *backward, *clear_diffs;
 };
@@ -159,6 +210,8 @@ sc_status sc_layer_add_param(sc_layer *l, int index, int ndim, const int *dims,
 sc_param *sc_layer_param(const sc_layer *l, int i);
 /* Requests an extra buffer; returns its index among the layer's extras. */
 sc_status sc_layer_add_extra(sc_layer *l, size_t floats, int persistent, int *index);
+/* Sets a storage's size at a new shape; an error when it exceeds its buffer. */
+sc_status sc_net_resize_storage(sc_net *net, int storage, size_t floats, const char *what);
 cl_mem sc_layer_extra(const sc_layer *l, int i);
 /* Asks for shared scratch space of at least `floats`. */
 void sc_layer_need_workspace(sc_layer *l, size_t floats);
@@ -169,8 +222,9 @@ cl_mem sc_layer_bottom_data(const sc_layer *l, int i);
 cl_mem sc_layer_top_data(const sc_layer *l, int i);
 cl_mem sc_layer_top_diff(const sc_layer *l, int i);
 /* Bottom gradient buffer (NULL when not needed) and the beta to write it
- * with (0 overwrite, 1 accumulate); marks the storage written. */
-cl_mem sc_layer_bottom_diff(sc_layer *l, int i, float *beta);
+ * with (0 overwrite, 1 accumulate), as the planner decided: the same answer
+ * however often it is asked. */
+cl_mem sc_layer_bottom_diff(const sc_layer *l, int i, float *beta);
 
 /* Parameter getters that fill `err` of the context with file:line:col. */
 sc_status sc_layer_param_msg(const sc_layer *l, const char *field, const sc_pt_node **out);
@@ -196,7 +250,15 @@ sc_status sc_net_fold(sc_net *net);
 /* A new storage of `floats` with an empty liveness interval. */
 sc_status sc_net_new_storage(sc_net *net, size_t floats, int persistent, int *index);
 sc_status sc_net_plan(sc_net *net); /* net_plan.c: storages -> buffers, record plans */
+/* Records the forward, backward and clear-diffs plans at the current shapes. */
+sc_status sc_net_record(sc_net *net, sc_plan **forward, sc_plan **backward);
+/* The dims of a net input: the built dims with the batch override, or the
+ * reshape target while reshaping (N, and H x W of 4-D inputs). */
+void sc_net_input_dims(const sc_net *net, int ndim, int dims[4]);
+void sc_plan_cache_free(sc_plan_cache *c);
 sc_status sc_net_init_params(sc_net *net); /* net_params.c: allocate + fill */
+/* Runs a layer kind's setup and gives its tops storages (net_build.c). */
+sc_status sc_net_setup_layer(sc_net *net, sc_layer *l);
 sc_status sc_filler_fill(sc_ctx *ctx, const sc_param *p, uint64_t seed, float *host);
 
 #endif

@@ -87,22 +87,6 @@ sc_status sc_filler_fill(sc_ctx *ctx, const sc_param *p, uint64_t seed, float *h
 
 /* ------------------------------------------------------------ allocation */
 
-static sc_status alloc_param(sc_net *net, sc_param *p, float *host)
-{
-    sc_ctx *ctx = net->ctx;
-    size_t bytes = p->count * sizeof(float);
-    SC_TRY(sc_buffer_alloc(ctx, bytes, &p->data));
-    SC_TRY(sc_filler_fill(ctx, p, net->opts.seed, host));
-    SC_TRY(sc_buffer_write(ctx, p->data, 0, bytes, host));
-    if (net->opts.phase != SC_PHASE_TRAIN)
-        return SC_OK;
-    SC_TRY(sc_buffer_alloc(ctx, bytes, &p->diff));
-    SC_TRY(sc_buffer_fill(ctx, p->diff, 0.0f, 0, p->count));
-    SC_TRY(sc_buffer_alloc(ctx, bytes, &p->history));
-    SC_TRY(sc_buffer_fill(ctx, p->history, 0.0f, 0, p->count));
-    return SC_OK;
-}
-
 /* Parameters are allocated and filled before the planner knows the activation
  * sizes; refuse up front a net whose parameters alone exceed the device, so
  * that nothing is allocated or filled for it (the planner checks the total). */
@@ -120,9 +104,18 @@ static sc_status check_param_memory(const sc_net *net)
                    net->label, bytes / 1048576.0, d->name, d->global_mem / 1048576.0);
 }
 
-sc_status sc_net_init_params(sc_net *net)
+static void bind(sc_param *p, const sc_store_entry *e)
+{
+    p->data = e->data;
+    p->diff = e->diff;
+    p->history = e->history;
+}
+
+/* A new store for this net, its parameters filled as their fillers say. */
+static sc_status init_own_store(sc_net *net)
 {
     SC_TRY(check_param_memory(net));
+    SC_TRY(sc_param_store_create(net, net->opts.phase == SC_PHASE_TRAIN, &net->store));
     size_t max = 1;
     for (int i = 0; i < net->n_params; i++)
         if (net->params[i].count > max)
@@ -132,13 +125,73 @@ sc_status sc_net_init_params(sc_net *net)
         return sc_fail(sc_ctx_error(net->ctx), SC_ERR_NOMEM, "out of host memory");
     sc_status st = SC_OK;
     for (int i = 0; i < net->n_params && st == SC_OK; i++) {
-        st = alloc_param(net, &net->params[i], host);
+        sc_param *p = &net->params[i];
+        bind(p, sc_param_store_entry(net->store, i));
+        st = sc_filler_fill(net->ctx, p, net->opts.seed, host);
+        if (st == SC_OK)
+            st = sc_buffer_write(net->ctx, p->data, 0, p->count * sizeof(float), host);
         if (st != SC_OK)
             sc_error_prefix(sc_ctx_error(net->ctx), "%s: parameter %s (%zu values): ", net->label,
-                            net->params[i].name, net->params[i].count);
+                            p->name, p->count);
     }
     free(host);
     return st;
+}
+
+static void dims_text(int ndim, const int *dims, char *buf, size_t cap)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < ndim && off < cap; i++)
+        off += (size_t)snprintf(buf + off, cap - off, i ? "x%d" : "%d", dims[i]);
+}
+
+/* The store of opts.share_params: every parameter must be there, same shape. */
+static sc_status attach_shared_store(sc_net *net)
+{
+    sc_param_store *s = net->opts.share_params->store;
+    if (!s)
+        return sc_fail(sc_ctx_error(net->ctx), SC_ERR_ARG,
+                       "%s: the net to share parameters with has none allocated", net->label);
+    if (net->opts.share_params->ctx != net->ctx)
+        return sc_fail(sc_ctx_error(net->ctx), SC_ERR_ARG,
+                       "%s: nets can share parameters only within one context", net->label);
+    net->store = sc_param_store_retain(s);
+    net->store_shared = 1;
+    if (net->opts.phase == SC_PHASE_TRAIN)
+        SC_TRY(sc_param_store_enable_grads(s));
+    for (int i = 0; i < net->n_params; i++) {
+        sc_param *p = &net->params[i];
+        const sc_store_entry *e = sc_param_store_find(s, p->name);
+        char want[64], have[64];
+        dims_text(p->ndim, p->dims, want, sizeof want);
+        if (!e)
+            return sc_fail(sc_ctx_error(net->ctx), SC_ERR_SHAPE,
+                           "%s: parameter %s (%s) is not in the shared parameter store",
+                           net->label, p->name, want);
+        dims_text(e->ndim, e->dims, have, sizeof have);
+        if (e->count != p->count || strcmp(want, have))
+            return sc_fail(sc_ctx_error(net->ctx), SC_ERR_SHAPE,
+                           "%s: parameter %s is %s here but %s in the shared parameter store",
+                           net->label, p->name, want, have);
+        bind(p, e);
+    }
+    return SC_OK;
+}
+
+sc_status sc_net_init_params(sc_net *net)
+{
+    return net->opts.share_params ? attach_shared_store(net) : init_own_store(net);
+}
+
+sc_status sc_net_param_store(const sc_net *net, sc_param_store_info *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!net->store)
+        return sc_fail(sc_ctx_error(net->ctx), SC_ERR_ARG, "%s: the net was built shapes-only",
+                       net->label);
+    *out = sc_param_store_info_of(net->store);
+    return SC_OK;
 }
 
 /* -------------------------------------------------------- caffemodel I/O */

@@ -23,11 +23,13 @@ static void touch(sc_storage *s, int step)
  * Split layer before it). */
 /* Which values lie on a path from a learnable parameter (pass A), and which
  * layers must run backward because their outputs reach a loss (pass B). */
-static void decide_backward(sc_net *net, int *grad_path, int *wanted)
+static sc_status decide_backward(sc_net *net, int *grad_path, int *wanted)
 {
     int train = net->opts.phase == SC_PHASE_TRAIN;
     int *has_grad = calloc((size_t)net->n_layers + 1, sizeof *has_grad);
-    for (int i = 0; i < net->n_layers && has_grad; i++) {
+    if (!has_grad) /* never a silently skipped backward */
+        return sc_fail(sc_ctx_error(net->ctx), SC_ERR_NOMEM, "out of host memory planning");
+    for (int i = 0; i < net->n_layers; i++) {
         sc_layer *l = &net->layers[i];
         for (int p = 0; p < l->n_params; p++)
             has_grad[i] |= sc_layer_param(l, p)->lr_mult != 0.0f;
@@ -36,7 +38,7 @@ static void decide_backward(sc_net *net, int *grad_path, int *wanted)
         for (int t = 0; t < l->n_tops; t++)
             grad_path[l->tops[t]] = has_grad[i] && l->kind->backward != NULL;
     }
-    for (int i = net->n_layers - 1; i >= 0 && has_grad; i--) {
+    for (int i = net->n_layers - 1; i >= 0; i--) {
         sc_layer *l = &net->layers[i];
         int contributes = 0;
         for (int t = 0; t < l->n_tops; t++)
@@ -49,6 +51,7 @@ static void decide_backward(sc_net *net, int *grad_path, int *wanted)
         }
     }
     free(has_grad);
+    return SC_OK;
 }
 
 /* An in-place layer whose input is also read by another layer must not
@@ -65,6 +68,28 @@ static sc_status split_unsafe_in_place(sc_net *net)
         SC_TRY(sc_net_new_storage(net, sc_value_count(sc_layer_top(l, 0)), 0, &s));
         sc_layer_top(l, 0)->data = s;
     }
+    return SC_OK;
+}
+
+/* The first layer in backward order to write a gradient storage overwrites
+ * it, later ones accumulate; an in-place layer turns dy into dx inside the
+ * same buffer, so it always overwrites. */
+static sc_status decide_betas(sc_net *net)
+{
+    char *written = calloc((size_t)net->n_storages + 1, 1);
+    if (!written)
+        return sc_fail(sc_ctx_error(net->ctx), SC_ERR_NOMEM, "out of host memory planning");
+    for (int i = net->n_layers - 1; i >= 0; i--) {
+        sc_layer *l = &net->layers[i];
+        for (int b = 0; b < l->n_bottoms && l->runs_backward; b++) {
+            int s = sc_layer_bottom(l, b)->diff;
+            if (!l->bottom_needs_diff[b] || s < 0)
+                continue;
+            l->bottom_beta[b] = written[s] && !(l->in_place && b == 0) ? 1.0f : 0.0f;
+            written[s] = 1;
+        }
+    }
+    free(written);
     return SC_OK;
 }
 
@@ -149,8 +174,10 @@ static sc_status check_device_memory(const sc_net *net)
     size_t bytes = net->workspace_floats * sizeof(float);
     for (int b = 0; b < net->n_buffers; b++)
         bytes += net->buffers[b].floats * sizeof(float);
-    for (int p = 0; p < net->n_params; p++)
-        bytes += net->params[p].count * sizeof(float) * (net->params[p].diff ? 3 : 1);
+    if (!net->store_shared) { /* a shared store is allocated already */
+        sc_param_store_info si = sc_param_store_info_of(net->store);
+        bytes += si.bytes * (si.diff ? 3 : 1);
+    }
     const sc_device_info *d = sc_ctx_info(net->ctx);
     if (bytes <= d->global_mem)
         return SC_OK;
@@ -199,6 +226,9 @@ static sc_status assign_buffers(sc_net *net)
     }
     free(order);
     free(free_at);
+    for (int s = 0; s < net->n_storages; s++)
+        net->storages[s].capacity = net->storages[s].floats;
+    net->workspace_capacity = net->workspace_floats;
     SC_TRY(check_device_memory(net));
     for (int b = 0; b < net->n_buffers; b++) {
         size_t floats = net->buffers[b].floats ? net->buffers[b].floats : 1;
@@ -212,28 +242,41 @@ static sc_status assign_buffers(sc_net *net)
     return SC_OK;
 }
 
-static sc_status record(sc_net *net)
+sc_status sc_net_record(sc_net *net, sc_plan **forward, sc_plan **backward)
 {
-    SC_TRY(sc_plan_create(net->ctx, &net->forward));
-    SC_TRY(sc_plan_create(net->ctx, &net->backward));
-    SC_TRY(sc_plan_create(net->ctx, &net->clear_diffs));
-    for (int i = 0; i < net->n_layers; i++) {
+    *forward = *backward = NULL;
+    sc_plan *f = NULL, *b = NULL;
+    sc_status st = sc_plan_create(net->ctx, &f);
+    if (st == SC_OK)
+        st = sc_plan_create(net->ctx, &b);
+    for (int i = 0; i < net->n_layers && st == SC_OK; i++) {
         sc_layer *l = &net->layers[i];
         if (!l->folded)
-            SC_TRY(l->kind->forward(l, net->forward));
+            st = l->kind->forward(l, f);
     }
-    for (int s = 0; s < net->n_storages; s++)
-        net->storages[s].written_in_backward = 0;
-    for (int i = net->n_layers - 1; i >= 0; i--) {
+    for (int i = net->n_layers - 1; i >= 0 && st == SC_OK; i--) {
         sc_layer *l = &net->layers[i];
         if (l->runs_backward)
-            SC_TRY(l->kind->backward(l, net->backward));
+            st = l->kind->backward(l, b);
     }
-    for (int p = 0; p < net->n_params; p++)
-        if (net->params[p].diff)
-            SC_TRY(sc_op_fill(net->clear_diffs, net->params[p].name, net->params[p].count, 0.0f,
-                              net->params[p].diff));
+    if (st != SC_OK) {
+        sc_plan_destroy(f);
+        sc_plan_destroy(b);
+        return st;
+    }
+    *forward = f;
+    *backward = b;
     return SC_OK;
+}
+
+/* Clearing every gradient is one fill over the store's gradient buffer. */
+static sc_status record_clear_diffs(sc_net *net)
+{
+    SC_TRY(sc_plan_create(net->ctx, &net->clear_diffs));
+    sc_param_store_info si = sc_param_store_info_of(net->store);
+    if (!si.diff || net->opts.phase != SC_PHASE_TRAIN)
+        return SC_OK;
+    return sc_op_fill(net->clear_diffs, "param diffs", si.bytes / sizeof(float), 0.0f, si.diff);
 }
 
 sc_status sc_net_plan(sc_net *net)
@@ -247,15 +290,18 @@ sc_status sc_net_plan(sc_net *net)
         free(wanted);
         return sc_fail(sc_ctx_error(net->ctx), SC_ERR_NOMEM, "out of host memory");
     }
-    decide_backward(net, grad_path, wanted);
-    sc_status st = assign_diffs(net, wanted);
+    sc_status st = decide_backward(net, grad_path, wanted);
+    if (st == SC_OK)
+        st = assign_diffs(net, wanted);
     free(grad_path);
     free(wanted);
     SC_TRY(st);
     value_liveness(net);
+    SC_TRY(decide_betas(net));
     SC_TRY(assign_buffers(net));
     for (int i = 0; i < net->n_layers; i++)
         if (net->layers[i].kind->init)
             SC_TRY(net->layers[i].kind->init(&net->layers[i]));
-    return record(net);
+    SC_TRY(record_clear_diffs(net));
+    return sc_net_record(net, &net->forward, &net->backward);
 }

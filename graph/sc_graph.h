@@ -16,6 +16,7 @@
 typedef enum sc_phase { SC_PHASE_TRAIN = 0, SC_PHASE_TEST = 1 } sc_phase;
 
 typedef struct sc_net sc_net;
+typedef struct sc_param_store sc_param_store;
 
 typedef struct sc_net_options {
     sc_phase phase;
@@ -34,6 +35,13 @@ typedef struct sc_net_options {
     sc_status (*image_size)(void *user, const char *list, const char *root, int *height,
                             int *width);
     void *image_size_user;
+    int height, width;      /* > 0: override H x W of the 4-D inputs (the largest shape
+                               sc_net_reshape may use later) */
+    /* Build over this net's parameter store instead of a new one: no weights
+     * are filled or read, every parameter must exist there with the same
+     * shape, and each net sees the other's updates (a TRAIN net and its TEST
+     * twin). The store lives as long as any net using it. */
+    const sc_net *share_params;
 } sc_net_options;
 
 /* Builds a net from a prototxt file (or an already parsed NetParameter tree,
@@ -49,8 +57,18 @@ const char *sc_net_name(const sc_net *net);
 sc_phase sc_net_phase(const sc_net *net);
 int sc_net_batch(const sc_net *net);
 
-/* Rebuilds the net for a new batch size, keeping parameter values and layer
- * state (A-Softmax iteration, BatchNorm statistics). */
+/* Runs the net at another input shape: batch n and, for 4-D inputs, H x W
+ * (0 keeps the current value), no larger than the shape it was built for.
+ * Shapes are re-derived and the plans re-recorded (and kept: switching back
+ * to a shape seen before only re-derives the shapes); buffers, parameters and
+ * layer state stay. A layer whose parameters would change shape (an
+ * InnerProduct after a smaller image) is an error naming it; the net then
+ * keeps its previous shape. */
+sc_status sc_net_reshape(sc_net *net, int n, int height, int width);
+
+/* The batch size: a reshape when it is not larger than the built batch,
+ * else a rebuild over the same parameter store, keeping layer state
+ * (A-Softmax iteration). */
 sc_status sc_net_set_batch(sc_net **net, int batch);
 
 /* Replays the forward / backward plan (does not wait for the device). */
@@ -59,6 +77,8 @@ sc_status sc_net_backward(sc_net *net);
 /* The recorded forward and backward plans (backward is empty in TEST), e.g.
  * for sc_plan_profile. */
 sc_plan *sc_net_forward_plan(const sc_net *net);
+/* The plan sc_net_clear_param_diffs runs (one fill over the gradient store). */
+sc_plan *sc_net_clear_plan(const sc_net *net);
 sc_plan *sc_net_backward_plan(const sc_net *net);
 /* Clears every parameter gradient (the solver does this each iteration). */
 sc_status sc_net_clear_param_diffs(sc_net *net);
@@ -108,6 +128,11 @@ typedef struct sc_layer_info {
     size_t n_bottoms, n_tops;
     size_t params;      /* learnable values */
     double flops;       /* forward FLOPs (2 per multiply-add) for the whole batch */
+    int is_data;        /* its tops are written by the host */
+    int reads_images;   /* ImageData: the trainer feeds it from its image list */
+    int is_loss;
+    int takes_labels;   /* bottom 1 holds labels indexing the classes of bottom 0 */
+    int is_accuracy;
 } sc_layer_info;
 size_t sc_net_layer_count(const sc_net *net);
 sc_status sc_net_layer(const sc_net *net, size_t i, sc_layer_info *out);
@@ -117,6 +142,16 @@ const char *sc_net_layer_top(const sc_net *net, size_t layer, size_t i);
 const sc_pt_node *sc_net_layer_def(const sc_net *net, size_t i);
 sc_status sc_net_layer_top_shape(const sc_net *net, size_t layer, size_t i, int *ndim,
                                  int dims[4]);
+
+/* ---- the flat parameter store: one allocation each for parameter data,
+ * gradients and solver history (each parameter a region of them) */
+typedef struct sc_param_store_info {
+    cl_mem data, diff, history; /* diff, history: NULL unless a TRAIN net uses the store */
+    size_t bytes;               /* of each buffer */
+    size_t params;
+    int nets;                   /* nets sharing it */
+} sc_param_store_info;
+sc_status sc_net_param_store(const sc_net *net, sc_param_store_info *out);
 
 /* ---- weights */
 /* Copies blobs from a caffemodel by layer name. Layers of the net absent from
