@@ -87,14 +87,7 @@ __kernel void asoftmax_row_norm(const int rows, const int K, __global float *a,
     float sum = 0.0f;
     for (int k = lid; k < K; k += L)
         sum += r[k] * r[k];
-    partial[lid] = sum;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int span = L / 2; span > 0; span >>= 1) {
-        if (lid < span)
-            partial[lid] += partial[lid + span];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    const float ss = partial[0];
+    const float ss = sc_group_sum(sum, partial);
     if (normalize) {
         if (ss > 0.0f) {
             const float inv = 1.0f / sqrt(ss);

@@ -1,6 +1,7 @@
 /* Host launchers of Caffe's BatchNorm: check shapes and buffers, then record
  * launches of cl/batchnorm.cl into a plan. Nothing runs here. */
 #include "sc_ops.h"
+#include "sc_cl_shared.h"
 
 #include <limits.h>
 #include <math.h>
@@ -10,7 +11,6 @@ static const char *const BN = "BatchNorm";
 
 /* Work-group size of the per-channel reductions: a power of two (the kernels'
  * tree needs one), lowered when the device allows less. */
-#define REDUCE_LOCAL 128
 
 /* sc_op_check_buffer, with the input shape in the message. */
 static sc_status check_buffer(sc_ctx *ctx, const char *name, const char *what, cl_mem mem,
@@ -96,7 +96,7 @@ sc_status sc_batchnorm_forward(sc_plan *plan, const char *name, const sc_batchno
         long long m = (long long)in.n * HW;
         /* Caffe's bias correction of the running variance: m / (m - 1), 1 when m == 1 */
         float correction = m > 1 ? (float)((double)m / (double)(m - 1)) : 1.0f;
-        size_t local = sc_op_group_size(ctx, REDUCE_LOCAL);
+        size_t local = sc_op_group_size(ctx, SC_REDUCE_LOCAL);
         SC_TRY(sc_op_launch_groups(
             plan, name, PROGRAM, "bn_train_stats", NULL, (size_t)in.c, local,
             SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(in.c), SC_ARG_INT(HW), SC_ARG_MEM(x),
@@ -138,7 +138,7 @@ sc_status sc_batchnorm_backward(sc_plan *plan, const char *name,
                                SC_ARGS(SC_ARG_INT(count), SC_ARG_INT(in.c), SC_ARG_INT(HW),
                                        SC_ARG_MEM(saved), SC_ARG_MEM(dy),
                                        SC_ARG_FLOAT(beta_dx), SC_ARG_MEM(dx)));
-    size_t local = sc_op_group_size(ctx, REDUCE_LOCAL);
+    size_t local = sc_op_group_size(ctx, SC_REDUCE_LOCAL);
     return sc_op_launch_groups(plan, name, PROGRAM, "bn_backward_train", NULL, (size_t)in.c,
                                local,
                                SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(in.c), SC_ARG_INT(HW),

@@ -15,28 +15,6 @@
  * hundreds of thousands of values. The variance is two-pass, E((x - mean)^2),
  * as Caffe computes it, which stays accurate when |mean| >> std. */
 
-/* Element j (0 <= j < N*HW) of channel c: batch n = j / HW, pixel j % HW. */
-inline int bn_element(const int j, const int c, const int C, const int HW)
-{
-    const int n = j / HW;
-    return (n * C + c) * HW + (j - n * HW);
-}
-
-/* Tree-sums scratch[0..local size) into scratch[0]; every item must call it. */
-inline float bn_tree_sum(__local float *scratch, const float mine)
-{
-    const int lid = get_local_id(0);
-    barrier(CLK_LOCAL_MEM_FENCE); /* scratch may still be read from a previous sum */
-    scratch[lid] = mine;
-    for (int s = get_local_size(0) / 2; s > 0; s >>= 1) {
-        barrier(CLK_LOCAL_MEM_FENCE);
-        if (lid < s)
-            scratch[lid] += scratch[lid + s];
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return scratch[0];
-}
-
 /* Kahan step: sum += v, with comp carrying the low-order bits lost so far. */
 inline void kahan_add(float *sum, float *comp, const float v)
 {
@@ -61,16 +39,16 @@ __kernel void bn_train_stats(const int N, const int C, const int HW,
     const int m = N * HW;
     float sum = 0.0f, comp = 0.0f;
     for (int j = lid; j < m; j += L)
-        kahan_add(&sum, &comp, x[bn_element(j, c, C, HW)]);
-    const float mean = bn_tree_sum(scratch, sum - comp) / (float)m;
+        kahan_add(&sum, &comp, x[sc_channel_element(j, c, C, HW)]);
+    const float mean = sc_group_sum(sum - comp, scratch) / (float)m;
 
     sum = 0.0f;
     comp = 0.0f;
     for (int j = lid; j < m; j += L) {
-        const float d = x[bn_element(j, c, C, HW)] - mean;
+        const float d = x[sc_channel_element(j, c, C, HW)] - mean;
         kahan_add(&sum, &comp, d * d);
     }
-    const float var = bn_tree_sum(scratch, sum - comp) / (float)m;
+    const float var = sc_group_sum(sum - comp, scratch) / (float)m;
 
     if (lid == 0) {
         saved[c] = mean;
@@ -126,16 +104,16 @@ __kernel void bn_backward_train(const int N, const int C, const int HW,
     __global const float *xhat = saved + 2 * C;
     float sum_dy = 0.0f, comp_dy = 0.0f, sum_dyx = 0.0f, comp_dyx = 0.0f;
     for (int j = lid; j < m; j += L) {
-        const int i = bn_element(j, c, C, HW);
+        const int i = sc_channel_element(j, c, C, HW);
         const float d = dy[i];
         kahan_add(&sum_dy, &comp_dy, d);
         kahan_add(&sum_dyx, &comp_dyx, d * xhat[i]);
     }
-    const float mean_dy = bn_tree_sum(scratch, sum_dy - comp_dy) / (float)m;
-    const float mean_dyx = bn_tree_sum(scratch, sum_dyx - comp_dyx) / (float)m;
+    const float mean_dy = sc_group_sum(sum_dy - comp_dy, scratch) / (float)m;
+    const float mean_dyx = sc_group_sum(sum_dyx - comp_dyx, scratch) / (float)m;
     const float inv_std = saved[C + c];
     for (int j = lid; j < m; j += L) {
-        const int i = bn_element(j, c, C, HW);
+        const int i = sc_channel_element(j, c, C, HW);
         const float g = inv_std * (dy[i] - mean_dy - xhat[i] * mean_dyx);
         dx[i] = beta == 0.0f ? g : g + beta * dx[i];
     }

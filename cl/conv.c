@@ -1,15 +1,13 @@
 /* Convolution launchers: shape checks, then im2col / GEMM / scatter steps
  * recorded into a plan for each chunk of images (see ops_conv.h). */
 #include "sc_ops.h"
+#include "sc_cl_shared.h"
 
 #include <limits.h>
 #include <stdio.h>
 
 #define OP "Convolution"
 
-/* Work-group size of the per-channel reductions; must match REDUCE_LOCAL's
- * default in conv.cl and depthwise.cl (smaller devices get -DREDUCE_LOCAL). */
-#define REDUCE_LOCAL 128
 
 /* Everything a launch needs, derived once from the input shape and params. */
 typedef struct conv_geom {
@@ -488,11 +486,11 @@ sc_status sc_conv_bias_backward(sc_plan *plan, const char *name, sc_shape out, c
     if (sc_shape_count(out) > INT_MAX)
         return sc_fail(sc_ctx_error(ctx), SC_ERR_UNSUPPORTED,
                        "%s (bias gradient): output is too large (over 2^31 elements)", name);
-    /* REDUCE_LOCAL items per work-group; a device that allows fewer gets a
+    /* SC_REDUCE_LOCAL items per work-group; a device that allows fewer gets a
      * program built with its own (power of two) size. */
-    size_t local = sc_op_group_size(ctx, REDUCE_LOCAL);
+    size_t local = sc_op_group_size(ctx, SC_REDUCE_LOCAL);
     char options[48] = "";
-    if (local < REDUCE_LOCAL)
+    if (local < SC_REDUCE_LOCAL)
         snprintf(options, sizeof options, "-DREDUCE_LOCAL=%zu", local);
     return sc_op_launch_groups(plan, name, "conv", "conv_channel_sum", options[0] ? options : NULL,
                                (size_t)out.c, local,

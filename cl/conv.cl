@@ -9,9 +9,6 @@
  * sizes are rounded up to a multiple of the work-group size). Indices are int:
  * the launchers reject tensors over INT_MAX elements. */
 
-#ifndef REDUCE_LOCAL
-#define REDUCE_LOCAL 128 /* work-group size of conv_channel_sum: a power of two */
-#endif
 
 /* col[(c*kh + ky)*kw + kx][n*P + p] for the nc images of a chunk (x_off
  * floats into x). One work-item per (channel, column) writes its kh*kw rows:
@@ -141,13 +138,7 @@ __kernel void conv_channel_sum(const int N, const int K, const int P,
         const int n = j / P, p = j % P;
         s += dy[(n * K + k) * P + p];
     }
-    part[lid] = s;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int span = REDUCE_LOCAL / 2; span > 0; span >>= 1) {
-        if (lid < span)
-            part[lid] += part[lid + span];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    s = sc_group_sum(s, part);
     if (lid == 0 && k < K)
-        db[k] += part[0];
+        db[k] += s;
 }

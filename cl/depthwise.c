@@ -1,11 +1,11 @@
 /* Depthwise convolution launchers: checks, then the direct kernels of
  * cl/depthwise.cl (see ops_depthwise.h). */
 #include "sc_ops.h"
+#include "sc_cl_shared.h"
 
 #include <stdio.h>
 
 #define OP "DepthwiseConvolution"
-#define REDUCE_LOCAL 128 /* default of REDUCE_LOCAL in depthwise.cl */
 
 /* The scalar arguments every depthwise kernel takes after its buffers. */
 typedef struct dw_geom {
@@ -93,9 +93,9 @@ static sc_status record_backward_filter(sc_plan *plan, const char *name, const d
                                         cl_mem x, cl_mem dy, cl_mem dw)
 {
     sc_ctx *ctx = sc_plan_ctx(plan);
-    size_t local = sc_op_group_size(ctx, REDUCE_LOCAL);
+    size_t local = sc_op_group_size(ctx, SC_REDUCE_LOCAL);
     char options[48] = "";
-    if (local < REDUCE_LOCAL) /* a small device: build with its own power-of-two size */
+    if (local < SC_REDUCE_LOCAL) /* a small device: build with its own power-of-two size */
         snprintf(options, sizeof options, "-DREDUCE_LOCAL=%zu", local);
     return sc_op_launch_groups(plan, name, "depthwise", "dw_backward_filter",
                                options[0] ? options : NULL, (size_t)g->c * g->kh * g->kw, local,

@@ -3,9 +3,6 @@
  * C tiny matrix products, so direct loops are faster here and need no
  * workspace. Every kernel bounds-checks its global id. */
 
-#ifndef REDUCE_LOCAL
-#define REDUCE_LOCAL 128 /* work-group size of dw_backward_filter: a power of two */
-#endif
 
 /* y[n][c][oh][ow] = bias[c] + sum_{ky,kx} w[c][ky][kx] * x[n][c][oh*sh-ph+ky][ow*sw-pw+kx];
  * one work-item per output element, consecutive items along ow. */
@@ -94,13 +91,7 @@ __kernel void dw_backward_filter(const int N, const int C, const int H, const in
             if (ih >= 0 && ih < H && iw >= 0 && iw < W)
                 s += dy[(n * C + c) * P + p] * x[((n * C + c) * H + ih) * W + iw];
         }
-    part[lid] = s;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int span = REDUCE_LOCAL / 2; span > 0; span >>= 1) {
-        if (lid < span)
-            part[lid] += part[lid + span];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    s = sc_group_sum(s, part);
     if (lid == 0 && c < C)
-        dw[g] += part[0];
+        dw[g] += s;
 }

@@ -2,6 +2,7 @@
  * check shapes and buffers, then record launches of cl/elementwise.cl into a
  * plan. Nothing runs here. */
 #include "sc_ops.h"
+#include "sc_cl_shared.h"
 
 #include <limits.h>
 #include <math.h>
@@ -13,7 +14,6 @@
 /* Work-group size of the per-channel reductions: a power of two (the kernels'
  * tree needs one), small enough for any device, big enough to keep a GPU's
  * memory pipes busy. Lowered when the device allows less. */
-#define REDUCE_LOCAL 128
 
 #define LAUNCH(plan, name, kernel, n, ...) \
     sc_op_launch_1d((plan), (name), PROGRAM, (kernel), (n), SC_ARGS(__VA_ARGS__))
@@ -124,7 +124,7 @@ sc_status sc_prelu_backward(sc_plan *plan, const char *name, const sc_prelu_para
     if (dslope) {
         /* before dx: with dx == dy (in-place diff) the slope sums must see dy */
         SC_TRY(check_buffer(ctx, name, PRELU, "dslope", dslope, slopes, in));
-        size_t local = sc_op_group_size(ctx, REDUCE_LOCAL);
+        size_t local = sc_op_group_size(ctx, SC_REDUCE_LOCAL);
         int C = p->channel_shared ? 1 : in.c;
         int HW = p->channel_shared ? in.c * spatial(in) : spatial(in);
         SC_TRY(sc_op_launch_groups(plan, name, PROGRAM, "prelu_backward_slope", NULL, (size_t)C,
@@ -213,13 +213,13 @@ sc_status sc_scale_backward(sc_plan *plan, const char *name, const sc_scale_para
         }
         if (dbeta)
             SC_TRY(check_buffer(ctx, name, SCALE, "dbeta", dbeta, (size_t)in.c, in));
-        size_t local = sc_op_group_size(ctx, REDUCE_LOCAL);
+        size_t local = sc_op_group_size(ctx, SC_REDUCE_LOCAL);
         SC_TRY(sc_op_launch_groups(
             plan, name, PROGRAM, "scale_backward_params", NULL, (size_t)in.c, local,
             SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(in.c), SC_ARG_INT(spatial(in)),
                     SC_ARG_MEM(dgamma ? input : dy), SC_ARG_MEM(dy), SC_ARG_INT(dgamma != NULL),
                     SC_ARG_MEM(dgamma ? dgamma : dbeta), SC_ARG_INT(dbeta != NULL),
-                    SC_ARG_MEM(dbeta ? dbeta : dgamma), SC_ARG_LOCAL(2 * local * sizeof(float)))));
+                    SC_ARG_MEM(dbeta ? dbeta : dgamma), SC_ARG_LOCAL(local * sizeof(float)))));
     }
     if (!dx)
         return SC_OK;

@@ -19,25 +19,6 @@ inline float blend(const float g, const float beta, const float out)
     return beta == 0.0f ? g : g + beta * out;
 }
 
-/* Element j (0 <= j < N*HW) of channel c: batch n = j / HW, pixel j % HW. */
-inline int channel_element(const int j, const int c, const int C, const int HW)
-{
-    const int n = j / HW;
-    return (n * C + c) * HW + (j - n * HW);
-}
-
-/* Tree-sums scratch[0..local size) into scratch[0]; every item must call it. */
-inline void tree_sum(__local float *scratch)
-{
-    const int lid = get_local_id(0);
-    for (int s = get_local_size(0) / 2; s > 0; s >>= 1) {
-        barrier(CLK_LOCAL_MEM_FENCE);
-        if (lid < s)
-            scratch[lid] += scratch[lid + s];
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
-}
-
 /* ------------------------------------------------------------------ PReLU */
 
 /* y = max(x, 0) + a * min(x, 0), a = slope[c] (slope[0] when shared). With
@@ -81,15 +62,14 @@ __kernel void prelu_backward_slope(const int N, const int C, const int HW,
     const int m = N * HW;
     float sum = 0.0f;
     for (int j = lid; j < m; j += L) {
-        const int i = channel_element(j, c, C, HW);
+        const int i = sc_channel_element(j, c, C, HW);
         const float v = x[i];
         if (v <= 0.0f)
             sum += dy[i] * v;
     }
-    scratch[lid] = sum;
-    tree_sum(scratch);
+    sum = sc_group_sum(sum, scratch);
     if (lid == 0)
-        dslope[c] += scratch[0];
+        dslope[c] += sum;
 }
 
 /* ------------------------------------------------------------------ Scale */
@@ -123,7 +103,7 @@ __kernel void scale_backward_data(const int count, const int C, const int HW,
 }
 
 /* dgamma[c] += sum dy * x and dbeta[c] += sum dy over channel c (each only when
- * its flag is set). One work-group per channel; scratch holds 2 * local floats. */
+ * its flag is set). One work-group per channel; scratch holds local floats. */
 __kernel void scale_backward_params(const int N, const int C, const int HW,
                                     __global const float *x, __global const float *dy,
                                     const int want_gamma, __global float *dgamma,
@@ -134,28 +114,19 @@ __kernel void scale_backward_params(const int N, const int C, const int HW,
     const int m = N * HW;
     float sg = 0.0f, sb = 0.0f;
     for (int j = lid; j < m; j += L) {
-        const int i = channel_element(j, c, C, HW);
+        const int i = sc_channel_element(j, c, C, HW);
         const float d = dy[i];
         sb += d;
         if (want_gamma)
             sg += d * x[i];
     }
-    __local float *sum_g = scratch, *sum_b = scratch + L;
-    sum_g[lid] = sg;
-    sum_b[lid] = sb;
-    for (int s = L / 2; s > 0; s >>= 1) {
-        barrier(CLK_LOCAL_MEM_FENCE);
-        if (lid < s) {
-            sum_g[lid] += sum_g[lid + s];
-            sum_b[lid] += sum_b[lid + s];
-        }
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
+    sg = sc_group_sum(sg, scratch);
+    sb = sc_group_sum(sb, scratch);
     if (lid == 0) {
         if (want_gamma)
-            dgamma[c] += sum_g[0];
+            dgamma[c] += sg;
         if (want_beta)
-            dbeta[c] += sum_b[0];
+            dbeta[c] += sb;
     }
 }
 

@@ -8,8 +8,10 @@
  * Labels outside [0, C) (other than the ignore_label) cannot crash a kernel:
  * they are treated as ignored (no loss, no gradient, not counted by VALID
  * normalisation or accuracy) and counted in the SC_SOFTMAX_LOSS_BAD_LABELS slot
- * of the loss's saved buffer, which the trainer checks when it reads the
- * loss. Caffe itself has only a DCHECK there (out-of-bounds read in release). */
+ * of the loss's saved buffer (the conformance suite reads it). The trainer
+ * does not rely on it: it refuses such labels when it loads the image list,
+ * before any work. Caffe itself has only a DCHECK there (out-of-bounds read in
+ * release). */
 #ifndef SC_OPS_SOFTMAX_H
 #define SC_OPS_SOFTMAX_H
 

@@ -39,29 +39,6 @@ inline void store_grad(__global float *dx, size_t i, float grad, float beta)
     dx[i] = beta == 0.0f ? grad : grad + beta * dx[i];
 }
 
-/* Tree reductions over a work-group whose size is a power of two; every
- * work-item gets the result. s holds get_local_size(0) values and is free
- * again on return (the last barrier), for the next reduction. */
-#define GROUP_REDUCE(NAME, T, COMBINE)                                                   \
-    inline T NAME(T v, __local T *s)                                                      \
-    {                                                                                     \
-        const int lid = get_local_id(0);                                                  \
-        s[lid] = v;                                                                       \
-        barrier(CLK_LOCAL_MEM_FENCE);                                                     \
-        for (int off = get_local_size(0) / 2; off > 0; off >>= 1) {                       \
-            if (lid < off)                                                                \
-                s[lid] = COMBINE(s[lid], s[lid + off]);                                   \
-            barrier(CLK_LOCAL_MEM_FENCE);                                                 \
-        }                                                                                 \
-        const T r = s[0];                                                                 \
-        barrier(CLK_LOCAL_MEM_FENCE);                                                     \
-        return r;                                                                         \
-    }
-#define ADD(a, b) ((a) + (b))
-GROUP_REDUCE(group_max, float, fmax)
-GROUP_REDUCE(group_sum, float, ADD)
-GROUP_REDUCE(group_sum_int, int, ADD)
-
 /* First element of position `pos` (= n*inner + s). */
 inline size_t position_base(int pos, int C, int inner)
 {
@@ -103,7 +80,7 @@ __kernel void softmax_forward_group(const int C, const int inner, __global const
     float mx = -INFINITY;
     for (int c = lid; c < C; c += L)
         mx = fmax(mx, x[base + (size_t)c * inner]);
-    mx = group_max(mx, scratch);
+    mx = sc_group_max(mx, scratch);
     float sum = 0.0f;
     for (int c = lid; c < C; c += L) {
         const size_t i = base + (size_t)c * inner;
@@ -111,7 +88,7 @@ __kernel void softmax_forward_group(const int C, const int inner, __global const
         y[i] = e;
         sum += e;
     }
-    sum = group_sum(sum, scratch);
+    sum = sc_group_sum(sum, scratch);
     for (int c = lid; c < C; c += L)
         y[base + (size_t)c * inner] /= sum;
 }
@@ -147,7 +124,7 @@ __kernel void softmax_backward_group(const int C, const int inner, __global cons
         const size_t i = base + (size_t)c * inner;
         dot += dy[i] * y[i];
     }
-    dot = group_sum(dot, scratch);
+    dot = sc_group_sum(dot, scratch);
     for (int c = lid; c < C; c += L) {
         const size_t i = base + (size_t)c * inner;
         store_grad(dx, i, y[i] * (dy[i] - dot), beta);
@@ -204,9 +181,9 @@ __kernel void softmax_loss_reduce(const int N, const int C, const int inner,
         }
         bad += kind == LABEL_BAD;
     }
-    sum = group_sum(sum, fscratch);
-    valid = group_sum_int(valid, iscratch);
-    bad = group_sum_int(bad, iscratch);
+    sum = sc_group_sum(sum, fscratch);
+    valid = sc_group_sum_int(valid, iscratch);
+    bad = sc_group_sum_int(bad, iscratch);
     if (lid == 0) {
         const float z = loss_normalizer(norm, N, inner, valid);
         loss[0] = sum / z;
@@ -262,8 +239,8 @@ __kernel void accuracy_reduce(const int N, const int C, const int inner,
         correct += better < top_k;
         count++;
     }
-    correct = group_sum_int(correct, scratch);
-    count = group_sum_int(count, scratch);
+    correct = sc_group_sum_int(correct, scratch);
+    count = sc_group_sum_int(count, scratch);
     if (lid == 0)
         accuracy[0] = count == 0 ? 0.0f : (float)correct / (float)count;
 }

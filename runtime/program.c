@@ -162,10 +162,34 @@ sc_status sc_program_from_source(sc_ctx *ctx, const char *name, const char *sour
     return SC_OK;
 }
 
+/* An embedded program as it is compiled: the shared constants
+ * (sc_cl_shared.h) and helpers (common.cl) first, then the file itself, each
+ * starting at its own line 1 so build logs point into the right file. */
+static char *compose(const char *source)
+{
+    const char *parts[3] = {sc_cl_source_find("sc_cl_shared"), sc_cl_source_find("common"),
+                            source};
+    size_t len = 1;
+    for (int i = 0; i < 3; i++)
+        len += (parts[i] ? strlen(parts[i]) : 0) + 16;
+    char *text = malloc(len);
+    if (!text)
+        return NULL;
+    size_t off = 0;
+    for (int i = 0; i < 3; i++)
+        off += (size_t)snprintf(text + off, len - off, "#line 1\n%s\n", parts[i] ? parts[i] : "");
+    return text;
+}
+
 sc_status sc_program_get(sc_ctx *ctx, const char *name, const char *options, cl_program *out)
 {
     const char *source = sc_cl_source_find(name);
     if (!source)
         return sc_fail(&ctx->err, SC_ERR_ARG, "no embedded OpenCL program named '%s'", name);
-    return sc_program_from_source(ctx, name, source, options, out);
+    char *text = compose(source);
+    if (!text)
+        return sc_fail(&ctx->err, SC_ERR_NOMEM, "out of host memory building '%s'", name);
+    sc_status st = sc_program_from_source(ctx, name, text, options, out);
+    free(text);
+    return st;
 }
