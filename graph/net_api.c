@@ -168,6 +168,7 @@ sc_status sc_net_param(const sc_net *net, size_t i, sc_param_info *out)
     out->data = p->data;
     out->diff = p->diff;
     out->history = p->history;
+    out->history2 = p->history2;
     return SC_OK;
 }
 
@@ -225,7 +226,8 @@ sc_net_memory sc_net_memory_use(const sc_net *net)
         m.unshared_bytes += net->storages[s].floats * sizeof(float);
     for (int p = 0; p < net->n_params; p++)
         m.params_bytes += net->params[p].count * sizeof(float) *
-                          (net->params[p].diff ? 3 : 1);
+                          (1 + (net->params[p].diff != NULL) + (net->params[p].history != NULL) +
+                           (net->params[p].history2 != NULL));
     m.workspace_bytes = net->workspace_floats * sizeof(float);
     return m;
 }
@@ -274,6 +276,9 @@ static sc_status copy_state(sc_net *from, sc_net *to)
             SC_TRY(sc_buffer_copy(to->ctx, src->data, 0, dst->data, 0, src->count * sizeof(float)));
             if (src->history && dst->history)
                 SC_TRY(sc_buffer_copy(to->ctx, src->history, 0, dst->history, 0,
+                                      src->count * sizeof(float)));
+            if (src->history2 && dst->history2)
+                SC_TRY(sc_buffer_copy(to->ctx, src->history2, 0, dst->history2, 0,
                                       src->count * sizeof(float)));
         }
     }

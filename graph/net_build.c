@@ -632,6 +632,7 @@ void sc_net_destroy(sc_net *net)
         sc_buffer_release(net->ctx, p->data);
         sc_buffer_release(net->ctx, p->diff);
         sc_buffer_release(net->ctx, p->history);
+        sc_buffer_release(net->ctx, p->history2);
         free(p->name);
     }
     for (int i = 0; i < net->n_buffers; i++)

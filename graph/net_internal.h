@@ -6,7 +6,7 @@
  *  - storage: a logical buffer with a liveness interval over the steps
  *    (forward steps 0..L-1, then backward steps L..2L-1 in reverse layer
  *    order). The planner maps storages onto shared device buffers.
- *  - param: a learnable blob with data, diff and momentum history. */
+ *  - param: a learnable blob with data, diff and the solver's histories. */
 #ifndef SC_NET_INTERNAL_H
 #define SC_NET_INTERNAL_H
 
@@ -67,7 +67,7 @@ typedef struct sc_param {
     const sc_pt_node *filler; /* FillerParameter, may be NULL */
     const char *default_filler; /* when filler is NULL: "constant", "xavier", ... */
     float default_value;        /* constant filler value */
-    cl_mem data, diff, history;
+    cl_mem data, diff, history, history2; /* history2: two-history solvers only */
 } sc_param;
 
 /* An extra per-layer buffer: saved state between forward and backward (live

@@ -100,7 +100,10 @@ static sc_status alloc_param(sc_net *net, sc_param *p, float *host)
     SC_TRY(sc_buffer_fill(ctx, p->diff, 0.0f, 0, p->count));
     SC_TRY(sc_buffer_alloc(ctx, bytes, &p->history));
     SC_TRY(sc_buffer_fill(ctx, p->history, 0.0f, 0, p->count));
-    return SC_OK;
+    if (net->opts.histories < 2)
+        return SC_OK;
+    SC_TRY(sc_buffer_alloc(ctx, bytes, &p->history2));
+    return sc_buffer_fill(ctx, p->history2, 0.0f, 0, p->count);
 }
 
 /* Parameters are allocated and filled before the planner knows the activation
@@ -108,7 +111,8 @@ static sc_status alloc_param(sc_net *net, sc_param *p, float *host)
  * that nothing is allocated or filled for it (the planner checks the total). */
 static sc_status check_param_memory(const sc_net *net)
 {
-    int copies = net->opts.phase == SC_PHASE_TRAIN ? 3 : 1; /* data, diff, history */
+    /* data; in TRAIN also diff and the solver's histories */
+    int copies = net->opts.phase == SC_PHASE_TRAIN ? 2 + (net->opts.histories < 2 ? 1 : 2) : 1;
     double bytes = 0;
     for (int i = 0; i < net->n_params; i++)
         bytes += (double)net->params[i].count * sizeof(float) * copies;
