@@ -169,6 +169,7 @@ sc_status sc_net_param(const sc_net *net, size_t i, sc_param_info *out)
     out->data = p->data;
     out->diff = p->diff;
     out->history = p->history;
+    out->history2 = p->history2;
     return SC_OK;
 }
 
@@ -231,7 +232,7 @@ sc_net_memory sc_net_memory_use(const sc_net *net)
         m.unshared_bytes += net->storages[s].floats * sizeof(float);
     if (net->store) {
         sc_param_store_info si = sc_param_store_info_of(net->store);
-        m.params_bytes = si.bytes * (si.diff ? 3 : 1);
+        m.params_bytes = si.bytes * (size_t)(1 + !!si.diff + !!si.history + !!si.history2);
     } else { /* shapes only */
         for (int p = 0; p < net->n_params; p++)
             m.params_bytes += net->params[p].count * sizeof(float) *

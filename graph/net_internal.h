@@ -6,7 +6,7 @@
  *  - storage: a logical buffer with a liveness interval over the steps
  *    (forward steps 0..L-1, then backward steps L..2L-1 in reverse layer
  *    order). The planner maps storages onto shared device buffers.
- *  - param: a learnable blob with data, diff and momentum history. */
+ *  - param: a learnable blob with data, diff and the solver's histories. */
 #ifndef SC_NET_INTERNAL_H
 #define SC_NET_INTERNAL_H
 
@@ -85,7 +85,8 @@ typedef struct sc_param {
     const sc_pt_node *filler; /* FillerParameter, may be NULL */
     const char *default_filler; /* when filler is NULL: "constant", "xavier", ... */
     float default_value;        /* constant filler value */
-    cl_mem data, diff, history; /* regions of the net's parameter store */
+    /* regions of the net's parameter store; history2: two-history solvers only */
+    cl_mem data, diff, history, history2;
 } sc_param;
 
 /* ---- the flat parameter store (param_store.c) */
@@ -94,14 +95,18 @@ typedef struct sc_store_entry {
     int ndim;
     int dims[4];
     size_t count;
-    size_t offset;              /* bytes, the same in the data, diff and history buffers */
-    cl_mem data, diff, history; /* sub-buffers (diff, history: NULL until training) */
+    size_t offset;              /* bytes, the same in every buffer of the store */
+    /* sub-buffers (diff, history: NULL until training; history2: NULL unless
+     * a two-history solver trains) */
+    cl_mem data, diff, history, history2;
 } sc_store_entry;
 
 /* A store laid out for the net's declared parameters: data zeroed, and with
- * with_grads also the zeroed gradient and history buffers. */
-sc_status sc_param_store_create(sc_net *net, int with_grads, sc_param_store **out);
-sc_status sc_param_store_enable_grads(sc_param_store *s);
+ * histories > 0 also the zeroed gradient buffer and that many (1 or 2)
+ * zeroed history buffers. */
+sc_status sc_param_store_create(sc_net *net, int histories, sc_param_store **out);
+/* Adds the gradient and history buffers a TRAIN net needs (no-op when there). */
+sc_status sc_param_store_enable_grads(sc_param_store *s, int histories);
 sc_param_store *sc_param_store_retain(sc_param_store *s);
 void sc_param_store_release(sc_param_store *s); /* frees with the last reference */
 const sc_store_entry *sc_param_store_find(const sc_param_store *s, const char *name);

@@ -92,7 +92,8 @@ sc_status sc_filler_fill(sc_ctx *ctx, const sc_param *p, uint64_t seed, float *h
  * that nothing is allocated or filled for it (the planner checks the total). */
 static sc_status check_param_memory(const sc_net *net)
 {
-    int copies = net->opts.phase == SC_PHASE_TRAIN ? 3 : 1; /* data, diff, history */
+    /* data; in TRAIN also diff and the solver's histories */
+    int copies = net->opts.phase == SC_PHASE_TRAIN ? 2 + (net->opts.histories < 2 ? 1 : 2) : 1;
     double bytes = 0;
     for (int i = 0; i < net->n_params; i++)
         bytes += (double)net->params[i].count * sizeof(float) * copies;
@@ -104,18 +105,27 @@ static sc_status check_param_memory(const sc_net *net)
                    net->label, bytes / 1048576.0, d->name, d->global_mem / 1048576.0);
 }
 
+/* History buffers a TRAIN net needs (0 for TEST). */
+static int train_histories(const sc_net *net)
+{
+    if (net->opts.phase != SC_PHASE_TRAIN)
+        return 0;
+    return net->opts.histories >= 2 ? 2 : 1;
+}
+
 static void bind(sc_param *p, const sc_store_entry *e)
 {
     p->data = e->data;
     p->diff = e->diff;
     p->history = e->history;
+    p->history2 = e->history2;
 }
 
 /* A new store for this net, its parameters filled as their fillers say. */
 static sc_status init_own_store(sc_net *net)
 {
     SC_TRY(check_param_memory(net));
-    SC_TRY(sc_param_store_create(net, net->opts.phase == SC_PHASE_TRAIN, &net->store));
+    SC_TRY(sc_param_store_create(net, train_histories(net), &net->store));
     size_t max = 1;
     for (int i = 0; i < net->n_params; i++)
         if (net->params[i].count > max)
@@ -159,7 +169,7 @@ static sc_status attach_shared_store(sc_net *net)
     net->store = sc_param_store_retain(s);
     net->store_shared = 1;
     if (net->opts.phase == SC_PHASE_TRAIN)
-        SC_TRY(sc_param_store_enable_grads(s));
+        SC_TRY(sc_param_store_enable_grads(s, train_histories(net)));
     for (int i = 0; i < net->n_params; i++) {
         sc_param *p = &net->params[i];
         const sc_store_entry *e = sc_param_store_find(s, p->name);

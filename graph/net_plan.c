@@ -176,7 +176,7 @@ static sc_status check_device_memory(const sc_net *net)
         bytes += net->buffers[b].floats * sizeof(float);
     if (!net->store_shared) { /* a shared store is allocated already */
         sc_param_store_info si = sc_param_store_info_of(net->store);
-        bytes += si.bytes * (si.diff ? 3 : 1);
+        bytes += si.bytes * (size_t)(1 + !!si.diff + !!si.history + !!si.history2);
     }
     const sc_device_info *d = sc_ctx_info(net->ctx);
     if (bytes <= d->global_mem)

@@ -16,7 +16,9 @@ struct sc_param_store {
     sc_store_entry *entries;
     int n;
     size_t bytes;                 /* of each flat buffer, a multiple of the alignment */
-    cl_mem data, diff, history;   /* the flat buffers (diff, history: NULL until training) */
+    /* the flat buffers (diff, history: NULL until training; history2: NULL
+     * unless a two-history solver trains) */
+    cl_mem data, diff, history, history2;
 };
 
 static size_t store_align(const sc_ctx *ctx)
@@ -59,7 +61,8 @@ static sc_status make_regions(sc_param_store *s, cl_mem parent, int which)
 {
     for (int i = 0; i < s->n; i++) {
         sc_store_entry *e = &s->entries[i];
-        cl_mem *dst = which == 0 ? &e->data : which == 1 ? &e->diff : &e->history;
+        cl_mem *dst = which == 0 ? &e->data : which == 1 ? &e->diff
+                      : which == 2 ? &e->history : &e->history2;
         SC_TRY(sc_buffer_region(s->ctx, parent, e->offset, (e->count ? e->count : 1) * sizeof(float),
                                 dst));
     }
@@ -74,7 +77,7 @@ static sc_status alloc_flat(sc_param_store *s, cl_mem *flat, int which)
     return make_regions(s, *flat, which);
 }
 
-sc_status sc_param_store_create(sc_net *net, int with_grads, sc_param_store **out)
+sc_status sc_param_store_create(sc_net *net, int histories, sc_param_store **out)
 {
     *out = NULL;
     sc_param_store *s = calloc(1, sizeof *s);
@@ -85,8 +88,8 @@ sc_status sc_param_store_create(sc_net *net, int with_grads, sc_param_store **ou
     sc_status st = layout(s, net);
     if (st == SC_OK)
         st = alloc_flat(s, &s->data, 0);
-    if (st == SC_OK && with_grads)
-        st = sc_param_store_enable_grads(s);
+    if (st == SC_OK && histories > 0)
+        st = sc_param_store_enable_grads(s, histories);
     if (st != SC_OK) {
         sc_param_store_release(s);
         return st;
@@ -95,12 +98,15 @@ sc_status sc_param_store_create(sc_net *net, int with_grads, sc_param_store **ou
     return SC_OK;
 }
 
-sc_status sc_param_store_enable_grads(sc_param_store *s)
+sc_status sc_param_store_enable_grads(sc_param_store *s, int histories)
 {
-    if (s->diff)
-        return SC_OK;
-    SC_TRY(alloc_flat(s, &s->diff, 1));
-    return alloc_flat(s, &s->history, 2);
+    if (!s->diff)
+        SC_TRY(alloc_flat(s, &s->diff, 1));
+    if (!s->history)
+        SC_TRY(alloc_flat(s, &s->history, 2));
+    if (histories >= 2 && !s->history2)
+        SC_TRY(alloc_flat(s, &s->history2, 3));
+    return SC_OK;
 }
 
 sc_param_store *sc_param_store_retain(sc_param_store *s)
@@ -116,8 +122,8 @@ void sc_param_store_release(sc_param_store *s)
         return;
     for (int i = 0; i < s->n; i++) {
         sc_store_entry *e = &s->entries[i];
-        cl_mem regions[3] = {e->data, e->diff, e->history};
-        for (int k = 0; k < 3; k++)
+        cl_mem regions[4] = {e->data, e->diff, e->history, e->history2};
+        for (int k = 0; k < 4; k++)
             if (regions[k])
                 clReleaseMemObject(regions[k]);
         free(e->name);
@@ -126,6 +132,7 @@ void sc_param_store_release(sc_param_store *s)
     sc_buffer_release(s->ctx, s->data);
     sc_buffer_release(s->ctx, s->diff);
     sc_buffer_release(s->ctx, s->history);
+    sc_buffer_release(s->ctx, s->history2);
     free(s);
 }
 
@@ -145,5 +152,6 @@ const sc_store_entry *sc_param_store_entry(const sc_param_store *s, int i)
 sc_param_store_info sc_param_store_info_of(const sc_param_store *s)
 {
     return (sc_param_store_info){.data = s->data, .diff = s->diff, .history = s->history,
-                                 .bytes = s->bytes, .params = (size_t)s->n, .nets = s->refs};
+                                 .history2 = s->history2, .bytes = s->bytes,
+                                 .params = (size_t)s->n, .nets = s->refs};
 }

@@ -42,6 +42,9 @@ typedef struct sc_net_options {
      * shape, and each net sees the other's updates (a TRAIN net and its TEST
      * twin). The store lives as long as any net using it. */
     const sc_net *share_params;
+    /* TRAIN: history blobs the solver keeps per parameter (0 means 1; 2 for
+     * AdaDelta and Adam, see sc_solver_type_histories). */
+    int histories;
 } sc_net_options;
 
 /* Builds a net from a prototxt file (or an already parsed NetParameter tree,
@@ -114,7 +117,9 @@ typedef struct sc_param_info {
     int dims[4];
     size_t count;
     float lr_mult, decay_mult;
-    cl_mem data, diff, history;
+    cl_mem data, diff;
+    cl_mem history;  /* TRAIN: the solver's first history (momentum, Adam's m, ...) */
+    cl_mem history2; /* its second history (AdaDelta's updates, Adam's v), else NULL */
 } sc_param_info;
 
 size_t sc_net_param_count(const sc_net *net);
@@ -147,6 +152,7 @@ sc_status sc_net_layer_top_shape(const sc_net *net, size_t layer, size_t i, int 
  * gradients and solver history (each parameter a region of them) */
 typedef struct sc_param_store_info {
     cl_mem data, diff, history; /* diff, history: NULL unless a TRAIN net uses the store */
+    cl_mem history2;            /* NULL unless a two-history solver (AdaDelta, Adam) trains */
     size_t bytes;               /* of each buffer */
     size_t params;
     int nets;                   /* nets sharing it */
@@ -168,7 +174,7 @@ sc_status sc_net_save_weights(sc_net *net, const char *caffemodel);
 typedef struct sc_net_memory {
     size_t activations_bytes;   /* blob data + diff + saved state, as planned */
     size_t unshared_bytes;      /* the same without reuse */
-    size_t params_bytes;        /* parameter data + diff + history */
+    size_t params_bytes;        /* parameter data + diff + histories */
     size_t workspace_bytes;     /* shared scratch (im2col) */
 } sc_net_memory;
 sc_net_memory sc_net_memory_use(const sc_net *net);

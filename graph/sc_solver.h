@@ -1,6 +1,7 @@
-/* SGD solver with Caffe's semantics: solver prototxt, learning-rate policies,
- * momentum, weight decay, lr_mult/decay_mult, iter_size; and the solver state
- * that snapshots save so that a resumed run continues exactly. */
+/* Caffe's solvers (SGD, Nesterov, AdaGrad, RMSProp, AdaDelta, Adam) with
+ * Caffe's semantics: solver prototxt, learning-rate policies, weight decay,
+ * lr_mult/decay_mult, iter_size; and the solver state that snapshots save so
+ * that a resumed run continues exactly. */
 #ifndef SC_SOLVER_H
 #define SC_SOLVER_H
 
@@ -17,15 +18,25 @@ typedef struct sc_solver_params {
     int stepsize;
     int stepvalue[SC_SOLVER_MAX_STEPS];
     int n_stepvalue;
-    double momentum, weight_decay;
+    sc_solver_type type;     /* `type` ("SGD", ...), or the deprecated `solver_type` enum */
+    double momentum;         /* SGD, Nesterov: momentum; AdaDelta: decay; Adam: beta1 */
+    double momentum2;        /* Adam: beta2 (default 0.999) */
+    double rms_decay;        /* RMSProp (default 0.99) */
+    double delta;            /* AdaGrad, RMSProp, AdaDelta, Adam (default 1e-8) */
+    double weight_decay;
+    double clip_gradients;   /* >= 0: scale the gradients down to this L2 norm; < 0: off */
     int max_iter, display, snapshot, iter_size, average_loss;
     char snapshot_prefix[4096];
     long long random_seed;   /* -1: not set */
     int regularization_l1;
 } sc_solver_params;
 
-/* Parses a solver prototxt. A relative `net:` is looked up relative to the
- * current directory (as Caffe does), then relative to the solver's folder. */
+/* Parses a solver prototxt with caffe.proto's defaults and checks every
+ * numeric field's range, the lr policy's fields and that each solver-specific
+ * field is one the chosen type reads (as Caffe does): errors name the field,
+ * its value, the valid range and FILE:LINE:COL. A relative `net:` is looked up
+ * relative to the current directory (as Caffe does), then relative to the
+ * solver's folder. */
 sc_status sc_solver_params_load(const char *path, sc_solver_params *out, sc_error *err);
 
 /* Caffe's learning rate at iteration iter. */
@@ -43,6 +54,9 @@ void sc_solver_destroy(sc_solver *s);
 sc_net *sc_solver_net(sc_solver *s);
 int sc_solver_iter(const sc_solver *s);
 
+/* The type the solver runs (from `type` or the deprecated `solver_type`). */
+sc_solver_type sc_solver_get_type(const sc_solver *s);
+
 /* One iteration: iter_size x (feed, forward, backward), then the update. The
  * loss of each pass is read only when want_loss is set (a host sync). */
 typedef struct sc_step_result {
@@ -53,14 +67,15 @@ typedef struct sc_step_result {
 sc_status sc_solver_step(sc_solver *s, sc_feed_fn feed, void *user, int want_loss,
                          sc_step_result *res);
 /* The two halves of a step, for callers that inspect gradients in between:
- * iter_size x (feed, forward, backward), then the SGD update and iter += 1. */
+ * iter_size x (feed, forward, backward), then the solver's update and iter += 1. */
 sc_status sc_solver_forward_backward(sc_solver *s, sc_feed_fn feed, void *user, int want_loss,
                                      sc_step_result *res);
 sc_status sc_solver_apply_update(sc_solver *s);
 
-/* Solver state file (.solverstate): iteration, momentum history, A-Softmax
- * iterations, plus an opaque block for the caller (data order, RNG). Written
- * atomically with a CRC32; a damaged file is rejected. */
+/* Solver state file (.solverstate): iteration, solver type, every history
+ * blob the type keeps (1 or 2 per parameter), A-Softmax iterations, plus an
+ * opaque block for the caller (data order, RNG). Written atomically with a
+ * CRC32; a damaged file, or one written by another solver type, is rejected. */
 sc_status sc_solver_save_state(sc_solver *s, const char *path, const void *user, size_t user_size);
 /* Restores a state; *user receives a malloc'd copy of the caller's block. */
 sc_status sc_solver_load_state(sc_solver *s, const char *path, void **user, size_t *user_size);

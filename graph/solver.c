@@ -1,5 +1,6 @@
-/* SGD solver: solver prototxt, Caffe's learning-rate policies, and the
- * iteration loop (feed, forward, backward, update) over recorded plans. */
+/* Caffe's solvers: the iteration loop (feed, forward, backward, update) over
+ * recorded plans; the update plan holds one SGD-family kernel per parameter
+ * (cl/ops_sgd.h). The solver prototxt is read by solver_params.c. */
 #include "sc_solver.h"
 
 #include <math.h>
@@ -15,8 +16,13 @@ struct sc_solver {
     sc_solver_params p;
     sc_net *net;
     sc_plan *update;
-    cl_mem lr;
-    float lr_on_device; /* what s->lr holds (NaN before the first write) */
+    /* SC_SGD_SCALARS floats the update kernels read: the rate and Adam's
+     * correction of the current iteration, which on_device mirrors (NaN
+     * before the first write) so that unchanged values are not rewritten,
+     * and the clip scale, which the update plan computes on the device */
+    cl_mem scalars;
+    float on_device[SC_SGD_SCALARS];
+    cl_mem clip_partial; /* clip_gradients: per-blob partial sums of diff^2 */
     int iter;
     /* training accuracy of the loss layer's scores when the net has no
      * Accuracy layer (run only on iterations whose loss is read) */
@@ -24,163 +30,66 @@ struct sc_solver {
     cl_mem accuracy_value;
 };
 
-/* ------------------------------------------------------------ parameters */
-
-static sc_status get_str(const sc_pt_node *root, const char *field, const char *def, char *dst,
-                         size_t cap, sc_error *err)
-{
-    const char *v = def;
-    SC_TRY(sc_pt_get_string(root, field, def, &v, err));
-    snprintf(dst, cap, "%s", v);
-    return SC_OK;
-}
-
-static sc_status get_i(const sc_pt_node *root, const char *field, long long def, int *out,
-                       sc_error *err)
-{
-    long long v;
-    SC_TRY(sc_pt_get_int(root, field, def, &v, err));
-    *out = (int)v;
-    return SC_OK;
-}
-
-/* Caffe resolves `net:` against the working directory; SphereCL also tries
- * the solver's own folder so a solver and its net can travel together. */
-static void resolve_net(const char *solver_path, char *net, size_t cap)
-{
-    char dir[4096], resolved[8192];
-    sc_path_dir(solver_path, dir, sizeof dir);
-    sc_path_resolve(net, dir, resolved, sizeof resolved);
-    snprintf(net, cap, "%s", resolved);
-}
-
-static sc_status read_steps(const sc_pt_node *root, sc_solver_params *p, sc_error *err)
-{
-    size_t n = sc_pt_count(root, "stepvalue");
-    if (n > SC_SOLVER_MAX_STEPS)
-        return sc_fail(err, SC_ERR_PARSE, "more than %d stepvalue entries", SC_SOLVER_MAX_STEPS);
-    for (size_t i = 0; i < n; i++) {
-        long long v;
-        SC_TRY(sc_pt_int_at(sc_pt_find(root, "stepvalue", i), &v, err));
-        p->stepvalue[i] = (int)v;
-        if (i > 0 && p->stepvalue[i] <= p->stepvalue[i - 1])
-            return sc_fail(err, SC_ERR_PARSE, "stepvalue must increase (%d after %d)",
-                           p->stepvalue[i], p->stepvalue[i - 1]);
-    }
-    p->n_stepvalue = (int)n;
-    return SC_OK;
-}
-
-static sc_status check_policy(const sc_solver_params *p, sc_error *err)
-{
-    static const char *const policies[] = {"fixed", "step", "multistep", "inv", "poly", "exp",
-                                           "sigmoid"};
-    for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++)
-        if (!strcmp(p->lr_policy, policies[i]))
-            return SC_OK;
-    return sc_fail(err, SC_ERR_PARSE,
-                   "unknown lr_policy '%s' (fixed, step, multistep, inv, poly, exp, sigmoid)",
-                   p->lr_policy);
-}
-
-static sc_status read_params(const sc_pt_node *root, sc_solver_params *p, sc_error *err)
-{
-    SC_TRY(get_str(root, "net", "", p->net, sizeof p->net, err));
-    if (!p->net[0])
-        SC_TRY(get_str(root, "train_net", "", p->net, sizeof p->net, err));
-    SC_TRY(sc_pt_get_float(root, "base_lr", 0.01, &p->base_lr, err));
-    SC_TRY(get_str(root, "lr_policy", "fixed", p->lr_policy, sizeof p->lr_policy, err));
-    SC_TRY(sc_pt_get_float(root, "gamma", 0.0, &p->gamma, err));
-    SC_TRY(sc_pt_get_float(root, "power", 0.0, &p->power, err));
-    SC_TRY(get_i(root, "stepsize", 0, &p->stepsize, err));
-    SC_TRY(read_steps(root, p, err));
-    SC_TRY(sc_pt_get_float(root, "momentum", 0.0, &p->momentum, err));
-    SC_TRY(sc_pt_get_float(root, "weight_decay", 0.0, &p->weight_decay, err));
-    SC_TRY(get_i(root, "max_iter", 0, &p->max_iter, err));
-    SC_TRY(get_i(root, "display", 0, &p->display, err));
-    SC_TRY(get_i(root, "snapshot", 0, &p->snapshot, err));
-    SC_TRY(get_i(root, "iter_size", 1, &p->iter_size, err));
-    SC_TRY(get_i(root, "average_loss", 1, &p->average_loss, err));
-    SC_TRY(get_str(root, "snapshot_prefix", "", p->snapshot_prefix, sizeof p->snapshot_prefix,
-                   err));
-    SC_TRY(sc_pt_get_int(root, "random_seed", -1, &p->random_seed, err));
-    const char *reg = "L2";
-    SC_TRY(sc_pt_get_string(root, "regularization_type", "L2", &reg, err));
-    if (strcmp(reg, "L1") && strcmp(reg, "L2"))
-        return sc_fail(err, SC_ERR_PARSE, "regularization_type '%s' (L1 or L2)", reg);
-    p->regularization_l1 = !strcmp(reg, "L1");
-    const char *type = "SGD";
-    SC_TRY(sc_pt_get_string(root, "type", "SGD", &type, err));
-    if (strcmp(type, "SGD"))
-        return sc_fail(err, SC_ERR_UNSUPPORTED, "solver type '%s' (only SGD)", type);
-    if (p->iter_size < 1)
-        return sc_fail(err, SC_ERR_PARSE, "iter_size must be at least 1");
-    return check_policy(p, err);
-}
-
-sc_status sc_solver_params_load(const char *path, sc_solver_params *out, sc_error *err)
-{
-    memset(out, 0, sizeof *out);
-    sc_pt_node *root = NULL;
-    SC_TRY(sc_prototxt_parse_file(path, &root, err));
-    sc_status st = sc_schema_validate(root, "SolverParameter", err);
-    if (st == SC_OK) {
-        st = read_params(root, out, err);
-        if (st != SC_OK)
-            sc_error_prefix(err, "%s: ", path);
-    }
-    sc_pt_free(root);
-    if (st == SC_OK && !out->net[0])
-        st = sc_fail(err, SC_ERR_PARSE, "%s: no 'net' (or 'train_net') given", path);
-    if (st == SC_OK)
-        resolve_net(path, out->net, sizeof out->net);
-    return st;
-}
-
-double sc_solver_lr(const sc_solver_params *p, int iter)
-{
-    const char *pol = p->lr_policy;
-    if (!strcmp(pol, "step"))
-        return p->base_lr * pow(p->gamma, floor((double)iter / (p->stepsize > 0 ? p->stepsize : 1)));
-    if (!strcmp(pol, "exp"))
-        return p->base_lr * pow(p->gamma, iter);
-    if (!strcmp(pol, "inv"))
-        return p->base_lr * pow(1.0 + p->gamma * iter, -p->power);
-    if (!strcmp(pol, "multistep")) {
-        int step = 0;
-        while (step < p->n_stepvalue && iter >= p->stepvalue[step])
-            step++;
-        return p->base_lr * pow(p->gamma, step);
-    }
-    if (!strcmp(pol, "poly"))
-        return p->base_lr * pow(1.0 - (double)iter / (p->max_iter > 0 ? p->max_iter : 1), p->power);
-    if (!strcmp(pol, "sigmoid"))
-        return p->base_lr / (1.0 + exp(-p->gamma * (iter - p->stepsize)));
-    return p->base_lr;
-}
-
 /* ---------------------------------------------------------------- solver */
+
+/* The blob of parameter i that the solver updates, or 0 for a frozen one
+ * (lr_mult 0: BatchNorm statistics, fixed biases; Caffe computes no diff). */
+static int param_blob(const sc_solver *s, size_t i, sc_param_info *pi, sc_sgd_blob *b)
+{
+    if (sc_net_param(s->net, i, pi) != SC_OK || pi->lr_mult == 0.0f)
+        return 0;
+    *b = (sc_sgd_blob){.w = pi->data, .diff = pi->diff, .history = pi->history,
+                       .history2 = pi->history2, .offset = 0, .count = pi->count};
+    return 1;
+}
+
+/* Caffe's ClipGradients: the norm of every diff, reduced on the device into
+ * the clip scale the updates read (no host sync). */
+static sc_status record_clipping(sc_solver *s)
+{
+    sc_param_info pi;
+    sc_sgd_blob b;
+    size_t slots = 0;
+    for (size_t i = 0; i < sc_net_param_count(s->net); i++)
+        if (param_blob(s, i, &pi, &b))
+            slots += sc_sgd_sumsq_groups(s->ctx, b.count);
+    if (slots == 0)
+        return SC_OK; /* nothing to update: nothing to clip */
+    SC_TRY(sc_buffer_alloc(s->ctx, slots * sizeof(float), &s->clip_partial));
+    size_t slot = 0;
+    for (size_t i = 0; i < sc_net_param_count(s->net); i++) {
+        if (!param_blob(s, i, &pi, &b))
+            continue;
+        SC_TRY(sc_sgd_sumsq(s->update, pi.name, &b, s->clip_partial, slot));
+        slot += sc_sgd_sumsq_groups(s->ctx, b.count);
+    }
+    return sc_sgd_clip_scale(s->update, "clip_gradients", s->clip_partial, slots, s->scalars,
+                             (float)s->p.clip_gradients);
+}
 
 static sc_status record_update(sc_solver *s)
 {
     SC_TRY(sc_plan_create(s->ctx, &s->update));
-    sc_net *net = s->net;
-    for (size_t i = 0; i < sc_net_param_count(net); i++) {
+    const sc_solver_params *p = &s->p;
+    int clip = p->clip_gradients >= 0.0;
+    if (clip)
+        SC_TRY(record_clipping(s));
+    for (size_t i = 0; i < sc_net_param_count(s->net); i++) {
         sc_param_info pi;
-        SC_TRY(sc_net_param(net, i, &pi));
-        if (pi.lr_mult == 0.0f)
-            continue; /* frozen blobs (BatchNorm statistics, fixed biases) */
-        sc_sgd_params sp = {.lr_mult = pi.lr_mult, .decay_mult = pi.decay_mult,
-                            .momentum = (float)s->p.momentum,
-                            .weight_decay = (float)s->p.weight_decay,
-                            .iter_size = s->p.iter_size,
-                            .regularization = s->p.regularization_l1 ? SC_REG_L1 : SC_REG_L2};
-        SC_TRY(sc_sgd_update(s->update, pi.name, pi.count, pi.data, pi.diff, pi.history, s->lr,
-                             &sp));
+        sc_sgd_blob b;
+        if (!param_blob(s, i, &pi, &b))
+            continue;
+        sc_sgd_params sp = {.type = p->type, .lr_mult = pi.lr_mult, .decay_mult = pi.decay_mult,
+                            .momentum = (float)p->momentum, .momentum2 = (float)p->momentum2,
+                            .rms_decay = (float)p->rms_decay, .delta = (float)p->delta,
+                            .weight_decay = (float)p->weight_decay, .iter_size = p->iter_size,
+                            .regularization = p->regularization_l1 ? SC_REG_L1 : SC_REG_L2,
+                            .clip = clip};
+        SC_TRY(sc_sgd_update(s->update, pi.name, &b, s->scalars, &sp));
     }
-    for (size_t i = 0; i < sc_net_param_count(net); i++) {
+    for (size_t i = 0; i < sc_net_param_count(s->net); i++) {
         sc_param_info pi;
-        SC_TRY(sc_net_param(net, i, &pi));
+        SC_TRY(sc_net_param(s->net, i, &pi));
         SC_TRY(sc_sgd_clear_diff(s->update, pi.name, pi.count, pi.diff));
     }
     return SC_OK;
@@ -222,12 +131,18 @@ sc_status sc_solver_create(sc_ctx *ctx, const sc_solver_params *p, const sc_net_
         return sc_fail(sc_ctx_error(ctx), SC_ERR_NOMEM, "out of host memory");
     s->ctx = ctx;
     s->p = *p;
-    s->lr_on_device = NAN;
+    for (int k = 0; k < SC_SGD_SCALARS; k++)
+        s->on_device[k] = NAN;
     sc_net_options opts = net_opts ? *net_opts : (sc_net_options){0};
     opts.phase = SC_PHASE_TRAIN;
-    sc_status st = sc_net_create(ctx, p->net, &opts, &s->net);
+    opts.histories = sc_solver_type_histories(p->type);
+    sc_status st = opts.histories > 0 ? SC_OK
+                                      : sc_fail(sc_ctx_error(ctx), SC_ERR_ARG,
+                                                "unknown solver type %d", (int)p->type);
     if (st == SC_OK)
-        st = sc_buffer_alloc(ctx, sizeof(float), &s->lr);
+        st = sc_net_create(ctx, p->net, &opts, &s->net);
+    if (st == SC_OK)
+        st = sc_buffer_alloc(ctx, SC_SGD_SCALARS * sizeof(float), &s->scalars);
     if (st == SC_OK)
         st = record_update(s);
     if (st == SC_OK)
@@ -246,7 +161,8 @@ void sc_solver_destroy(sc_solver *s)
         return;
     sc_plan_destroy(s->update);
     sc_plan_destroy(s->accuracy);
-    sc_buffer_release(s->ctx, s->lr);
+    sc_buffer_release(s->ctx, s->scalars);
+    sc_buffer_release(s->ctx, s->clip_partial);
     sc_buffer_release(s->ctx, s->accuracy_value);
     sc_net_destroy(s->net);
     free(s);
@@ -254,6 +170,7 @@ void sc_solver_destroy(sc_solver *s)
 
 sc_net *sc_solver_net(sc_solver *s) { return s->net; }
 int sc_solver_iter(const sc_solver *s) { return s->iter; }
+sc_solver_type sc_solver_get_type(const sc_solver *s) { return s->p.type; }
 
 /* Sum of loss_weight * loss over the net's loss tops, and the mean of its
  * Accuracy tops (host reads: one sync). */
@@ -307,14 +224,31 @@ sc_status sc_solver_forward_backward(sc_solver *s, sc_feed_fn feed, void *user, 
     return SC_OK;
 }
 
+/* Adam's bias correction at iteration iter, as Caffe computes it: pow in
+ * double on the float betas, the quotient rounded to float. */
+static float adam_correction(const sc_solver_params *p, int iter)
+{
+    const int t = iter + 1;
+    const double beta1 = (float)p->momentum, beta2 = (float)p->momentum2;
+    return (float)(sqrt(1.0 - pow(beta2, t)) / (1.0 - pow(beta1, t)));
+}
+
+/* Writes a changed scalar. A fill is enqueued like a launch (the value is
+ * copied at once), so this is no host sync. */
+static sc_status set_scalar(sc_solver *s, int slot, float v)
+{
+    if (v == s->on_device[slot])
+        return SC_OK;
+    SC_TRY(sc_buffer_fill(s->ctx, s->scalars, v, (size_t)slot, 1));
+    s->on_device[slot] = v;
+    return SC_OK;
+}
+
 sc_status sc_solver_apply_update(sc_solver *s)
 {
-    /* the blocking write is a host sync: only when the rate changes */
-    float lr = (float)sc_solver_lr(&s->p, s->iter);
-    if (lr != s->lr_on_device) {
-        SC_TRY(sc_buffer_write(s->ctx, s->lr, 0, sizeof lr, &lr));
-        s->lr_on_device = lr;
-    }
+    SC_TRY(set_scalar(s, SC_SGD_LR, (float)sc_solver_lr(&s->p, s->iter)));
+    if (s->p.type == SC_SOLVER_ADAM)
+        SC_TRY(set_scalar(s, SC_SGD_ADAM_CORRECTION, adam_correction(&s->p, s->iter)));
     SC_TRY(sc_plan_run(s->update));
     s->iter++;
     return SC_OK;

@@ -1,11 +1,14 @@
 /* .solverstate files: everything a resumed run needs to continue exactly.
  *
- * Layout (little-endian):
+ * Layout (little-endian), version 2:
  *   "SCSTATE\0" | u32 version | i64 iteration
- *   u32 n_params, then per param: u32 name length, name, u64 count, f32 history[count]
+ *   u32 solver type (Caffe's SolverType number) | u32 histories per param H (1 or 2)
+ *   u32 n_params, then per param: u32 name length, name, u64 count,
+ *       f32 history[count] H times (Caffe's history_[i], then history_[N + i])
  *   u32 n_layer_states, then per state: u32 name length, name, i64 iteration, f32 lambda
  *   u64 user size, user bytes (the caller's data order / RNG)
- *   u32 CRC32 of everything before it */
+ *   u32 CRC32 of everything before it
+ * Version 1 (SGD only) has no type and H fields and one history per param. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +17,8 @@
 #include "sc_solver.h"
 
 #define STATE_MAGIC "SCSTATE"
-#define STATE_VERSION 1u
+#define STATE_VERSION 2u
+#define STATE_VERSION_SGD_ONLY 1u
 
 typedef struct wbuf {
     unsigned char *p;
@@ -53,7 +57,20 @@ static void put_str(wbuf *b, const char *s)
 /* solver.c owns the struct; this setter keeps this file independent of it. */
 sc_status sc_solver_state_iter_set(sc_solver *s, int iter);
 
-static sc_status put_params(sc_net *net, wbuf *b)
+/* Appends count floats of a device buffer. */
+static sc_status put_buffer(sc_net *net, wbuf *b, cl_mem mem, size_t count)
+{
+    float *h = malloc(count * sizeof *h);
+    if (!h)
+        return sc_fail(sc_ctx_error(sc_net_ctx(net)), SC_ERR_NOMEM, "out of host memory");
+    sc_status st = sc_buffer_read(sc_net_ctx(net), mem, 0, count * sizeof *h, h);
+    if (st == SC_OK)
+        put(b, h, count * sizeof *h);
+    free(h);
+    return st;
+}
+
+static sc_status put_params(sc_net *net, wbuf *b, int histories)
 {
     size_t n = sc_net_param_count(net);
     put_u32(b, (uint32_t)n);
@@ -62,14 +79,9 @@ static sc_status put_params(sc_net *net, wbuf *b)
         SC_TRY(sc_net_param(net, i, &pi));
         put_str(b, pi.name);
         put_u64(b, pi.count);
-        float *h = malloc(pi.count * sizeof *h);
-        if (!h)
-            return sc_fail(sc_ctx_error(sc_net_ctx(net)), SC_ERR_NOMEM, "out of host memory");
-        sc_status st = sc_buffer_read(sc_net_ctx(net), pi.history, 0, pi.count * sizeof *h, h);
-        if (st == SC_OK)
-            put(b, h, pi.count * sizeof *h);
-        free(h);
-        SC_TRY(st);
+        SC_TRY(put_buffer(net, b, pi.history, pi.count));
+        if (histories == 2)
+            SC_TRY(put_buffer(net, b, pi.history2, pi.count));
     }
     return SC_OK;
 }
@@ -98,7 +110,11 @@ sc_status sc_solver_save_state(sc_solver *s, const char *path, const void *user,
     put(&b, STATE_MAGIC, 8);
     put_u32(&b, STATE_VERSION);
     put_u64(&b, (uint64_t)sc_solver_iter(s));
-    sc_status st = put_params(net, &b);
+    sc_solver_type type = sc_solver_get_type(s);
+    int histories = sc_solver_type_histories(type);
+    put_u32(&b, (uint32_t)type);
+    put_u32(&b, (uint32_t)histories);
+    sc_status st = put_params(net, &b, histories);
     if (st == SC_OK)
         st = put_layer_states(net, &b);
     put_u64(&b, user_size);
@@ -169,7 +185,15 @@ static sc_status read_file(const char *path, unsigned char **data, size_t *size,
     return SC_OK;
 }
 
-static sc_status check_header(rbuf *r, uint64_t *iter)
+/* What the file says about the solver that wrote it. */
+typedef struct state_header {
+    uint32_t version;
+    uint64_t iter;
+    sc_solver_type type;
+    int histories;
+} state_header;
+
+static sc_status check_header(rbuf *r, state_header *h)
 {
     char magic[8];
     uint32_t version = 0, crc = 0;
@@ -182,13 +206,51 @@ static sc_status check_header(rbuf *r, uint64_t *iter)
     r->n -= 4;
     SC_TRY(get(r, magic, 8));
     SC_TRY(get_u32(r, &version));
-    if (memcmp(magic, STATE_MAGIC, 8) || version != STATE_VERSION)
+    if (memcmp(magic, STATE_MAGIC, 8) ||
+        (version != STATE_VERSION && version != STATE_VERSION_SGD_ONLY))
         return sc_fail(r->err, SC_ERR_FORMAT, "%s: not a SphereCL solver state (version %u)",
                        r->path, version);
-    return get_u64(r, iter);
+    h->version = version;
+    SC_TRY(get_u64(r, &h->iter));
+    h->type = SC_SOLVER_SGD;
+    h->histories = 1;
+    if (version == STATE_VERSION_SGD_ONLY)
+        return SC_OK;
+    uint32_t type = 0, histories = 0;
+    SC_TRY(get_u32(r, &type));
+    SC_TRY(get_u32(r, &histories));
+    h->type = (sc_solver_type)type;
+    h->histories = (int)histories;
+    if (type >= SC_SOLVER_TYPES || (int)histories != sc_solver_type_histories(h->type))
+        return sc_fail(r->err, SC_ERR_FORMAT, "%s: unknown solver type %u with %u histories",
+                       r->path, type, histories);
+    return SC_OK;
 }
 
-static sc_status read_params(rbuf *r, sc_net *net)
+/* A state keeps the histories of the solver that wrote it: another type
+ * would read them as something else (Adam's m as AdaGrad's sum of squares). */
+static sc_status check_type(rbuf *r, const state_header *h, sc_solver_type mine)
+{
+    if (h->type == mine)
+        return SC_OK;
+    return sc_fail(r->err, SC_ERR_FORMAT,
+                   "%s: was saved by the %s solver%s, this solver is %s: resume with type \"%s\"",
+                   r->path, sc_solver_type_name(h->type),
+                   h->version == STATE_VERSION_SGD_ONLY ? " (a version 1 state)" : "",
+                   sc_solver_type_name(mine), sc_solver_type_name(h->type));
+}
+
+/* Copies count floats of the file into a device buffer. */
+static sc_status get_buffer(rbuf *r, sc_net *net, const char *name, cl_mem mem, uint64_t count)
+{
+    if (count > (r->n - r->off) / 4)
+        return sc_fail(r->err, SC_ERR_FORMAT, "%s: truncated history of %s", r->path, name);
+    SC_TRY(sc_buffer_write(sc_net_ctx(net), mem, 0, count * 4, r->p + r->off));
+    r->off += count * 4;
+    return SC_OK;
+}
+
+static sc_status read_params(rbuf *r, sc_net *net, int histories)
 {
     uint32_t n = 0;
     SC_TRY(get_u32(r, &n));
@@ -206,10 +268,9 @@ static sc_status read_params(rbuf *r, sc_net *net)
             return sc_fail(r->err, SC_ERR_SHAPE,
                            "%s: blob %u is %s (%llu values), the net has %s (%zu values)", r->path,
                            i, name, (unsigned long long)count, pi.name, pi.count);
-        if (count * 4 > r->n - r->off)
-            return sc_fail(r->err, SC_ERR_FORMAT, "%s: truncated history of %s", r->path, name);
-        SC_TRY(sc_buffer_write(sc_net_ctx(net), pi.history, 0, count * 4, r->p + r->off));
-        r->off += count * 4;
+        SC_TRY(get_buffer(r, net, name, pi.history, count));
+        if (histories == 2)
+            SC_TRY(get_buffer(r, net, name, pi.history2, count));
     }
     return SC_OK;
 }
@@ -259,16 +320,18 @@ sc_status sc_solver_load_state(sc_solver *s, const char *path, void **user, size
     size_t size = 0;
     SC_TRY(read_file(path, &data, &size, err));
     rbuf r = {.p = data, .n = size, .path = path, .err = err};
-    uint64_t iter = 0;
-    sc_status st = check_header(&r, &iter);
+    state_header h = {0};
+    sc_status st = check_header(&r, &h);
     if (st == SC_OK)
-        st = read_params(&r, net);
+        st = check_type(&r, &h, sc_solver_get_type(s));
+    if (st == SC_OK)
+        st = read_params(&r, net, h.histories);
     if (st == SC_OK)
         st = read_layer_states(&r, net);
     if (st == SC_OK)
         st = read_user(&r, user, user_size);
     if (st == SC_OK)
-        st = sc_solver_state_iter_set(s, (int)iter);
+        st = sc_solver_state_iter_set(s, (int)h.iter);
     free(data);
     return st;
 }

@@ -1160,6 +1160,10 @@ static void ref_sgd_update_l1(size_t count, double *w, const double *grad, doubl
 
 #define SGD_BLOBS 3
 #define SGD_STEPS 3
+#define SGD_PARAMS(lr_mult_, decay_mult_, momentum_, weight_decay_, iter_size_, reg_)          \
+    {.type = SC_SOLVER_SGD, .lr_mult = (lr_mult_), .decay_mult = (decay_mult_),               \
+     .momentum = (momentum_), .weight_decay = (weight_decay_), .iter_size = (iter_size_),      \
+     .regularization = (reg_)}
 
 typedef struct sgd_blob {
     size_t count;
@@ -1169,9 +1173,9 @@ typedef struct sgd_blob {
 
 static const sgd_blob sgd_blobs[SGD_BLOBS] = {
     /* count, {lr_mult, decay_mult, momentum, weight_decay, iter_size, reg}, history */
-    {1001, {1.0f, 1.0f, 0.9f, 5e-4f, 1, SC_REG_L2}, 0},
-    {33, {2.0f, 0.0f, 0.9f, 5e-4f, 2, SC_REG_L2}, 1},
-    {257, {1.0f, 1.0f, 0.0f, 1e-2f, 3, SC_REG_L1}, 1},
+    {1001, SGD_PARAMS(1.0f, 1.0f, 0.9f, 5e-4f, 1, SC_REG_L2), 0},
+    {33, SGD_PARAMS(2.0f, 0.0f, 0.9f, 5e-4f, 2, SC_REG_L2), 1},
+    {257, SGD_PARAMS(1.0f, 1.0f, 0.0f, 1e-2f, 3, SC_REG_L1), 1},
 };
 
 /* Host and device state of one blob. */
@@ -1281,17 +1285,19 @@ static sc_status sgd_replays(sc_ctx *ctx, sc_conf_report *rep)
     sc_conf_rng rng;
     sc_conf_rng_seed(&rng, 5000);
     sc_status st = SC_OK;
-    TRY_GOTO(dm_upload(&dm, NULL, 1, &lr));
+    TRY_GOTO(dm_upload(&dm, NULL, SC_SGD_SCALARS, &lr));
     for (int b = 0; b < SGD_BLOBS; b++)
         TRY_GOTO(sgd_state_init(ctx, &hm, &dm, &rng, &sgd_blobs[b], &s[b]));
     /* one plan, recorded once, replayed with a new rate in the buffer */
     TRY_GOTO(sc_plan_create(ctx, &plan));
-    for (int b = 0; b < SGD_BLOBS; b++)
-        TRY_GOTO(sc_sgd_update(plan, "sgd", sgd_blobs[b].count, s[b].w_dev, s[b].diff_dev,
-                               s[b].hist_dev, lr, &sgd_blobs[b].p));
+    for (int b = 0; b < SGD_BLOBS; b++) {
+        sc_sgd_blob blob = {.w = s[b].w_dev, .diff = s[b].diff_dev, .history = s[b].hist_dev,
+                            .count = sgd_blobs[b].count};
+        TRY_GOTO(sc_sgd_update(plan, "sgd", &blob, lr, &sgd_blobs[b].p));
+    }
     for (int step = 1; step <= SGD_STEPS; step++) {
         float rate = rates[step - 1];
-        TRY_GOTO(sc_buffer_write(ctx, lr, 0, sizeof rate, &rate));
+        TRY_GOTO(sc_buffer_write(ctx, lr, SC_SGD_LR * sizeof rate, sizeof rate, &rate));
         for (int b = 0; b < SGD_BLOBS; b++)
             TRY_GOTO(sgd_step_inputs(ctx, &rng, &sgd_blobs[b], &s[b], (double)rate));
         TRY_GOTO(sc_conf_run(plan));
@@ -1311,23 +1317,27 @@ static sc_status sgd_error_checks(sc_ctx *ctx, sc_conf_report *rep, sc_plan *pla
 {
     sc_status st;
     sc_sgd_params p = sgd_blobs[0].p;
-    st = sc_sgd_update(plan, "conv1.w", 0, x, x, x, y, &p);
+    sc_sgd_blob b = {.w = x, .diff = x, .history = x, .count = 0};
+    st = sc_sgd_update(plan, "conv1.w", &b, x, &p);
     SC_TRY(expect_error(rep, ctx, "SGD", "count0", "zero count", st, "conv1.w", "0 elements",
                         NULL));
     st = sc_sgd_clear_diff(plan, "conv1.w", 0, x);
     SC_TRY(expect_error(rep, ctx, "SGD", "count0", "clear zero count", st, "conv1.w",
                         "0 elements", NULL));
     p.iter_size = 0;
-    st = sc_sgd_update(plan, "conv1.b", 16, x, x, x, y, &p);
+    b.count = 16;
+    st = sc_sgd_update(plan, "conv1.b", &b, x, &p);
     SC_TRY(expect_error(rep, ctx, "SGD", "count16 iter0", "iter_size 0", st, "conv1.b",
                         "iter_size", NULL));
     p = sgd_blobs[0].p;
-    st = sc_sgd_update(plan, "fc5.w", 1000, x, y, x, x, &p);
+    b = (sc_sgd_blob){.w = x, .diff = y, .history = x, .count = 1000};
+    st = sc_sgd_update(plan, "fc5.w", &b, x, &p);
     SC_TRY(expect_error(rep, ctx, "SGD", "count1000", "small diff buffer", st, "fc5.w",
                         "diff buffer holds", NULL));
-    st = sc_sgd_update(plan, "fc5.w", 16, x, x, x, NULL, &p);
-    return expect_error(rep, ctx, "SGD", "count16", "no lr buffer", st, "fc5.w",
-                        "learning rate", NULL);
+    b = (sc_sgd_blob){.w = x, .diff = x, .history = x, .count = 16};
+    st = sc_sgd_update(plan, "fc5.w", &b, NULL, &p);
+    return expect_error(rep, ctx, "SGD", "count16", "no scalars buffer", st, "fc5.w",
+                        "scalars buffer is missing", NULL);
 }
 
 sc_status sc_conf_sgd(sc_ctx *ctx, sc_conf_report *rep)

@@ -15,6 +15,14 @@
 
 typedef void (*file_fn)(sc_ctx *ctx, const char *path, int *count);
 
+/* Solvers are told by their file name: the folders above (a checkout named
+ * after a branch, say) may contain "solver" too. */
+static int is_solver(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    return strstr(base ? base + 1 : path, "solver") != NULL;
+}
+
 static void walk(sc_ctx *ctx, const char *dir, file_fn fn, int *count)
 {
     DIR *d = opendir(dir);
@@ -36,7 +44,7 @@ static void walk(sc_ctx *ctx, const char *dir, file_fn fn, int *count)
 
 static void build_net(sc_ctx *ctx, const char *path, int *count)
 {
-    if (strstr(path, "solver"))
+    if (is_solver(path))
         return;
     sc_phase phase = strstr(path, "deploy") ? SC_PHASE_TEST : SC_PHASE_TRAIN;
     sc_net_options shapes = {.phase = phase, .shapes_only = 1};
@@ -56,7 +64,7 @@ static void build_net(sc_ctx *ctx, const char *path, int *count)
 
 static void parse_solver(sc_ctx *ctx, const char *path, int *count)
 {
-    if (!strstr(path, "solver"))
+    if (!is_solver(path))
         return;
     sc_solver_params p;
     sc_error err = {0};
