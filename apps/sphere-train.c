@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "loader.h"
 #include "sc_solver.h"
+#include "snapshot_dir.h"
 
 /* Set by the signal handler, read by the training loop: the one piece of
  * global state, because a signal handler can reach nothing else. */
@@ -42,11 +43,16 @@ typedef struct trainer {
     sc_net *net;
     sc_loader *loader;
     const char *data_blob, *label_blob;
-    float *data, *labels;
+    /* Host batches uploaded without waiting: a ring of two iterations' worth.
+     * A slot is refilled two iterations after its upload, when the solver has
+     * collected a later iteration: the upload, earlier in the queue, is done. */
+    float **data, **labels;
+    int n_staging, next_staging;
     size_t data_count;
     uint64_t seed;
     int tty;
     int exit_status; /* of a failed setup step: 2 when the input was refused */
+    size_t snapshot_syncs; /* host-blocking calls spent writing snapshots */
     char last_snapshot[4200];
 } trainer;
 
@@ -100,7 +106,7 @@ static const sc_pt_node *find_image_data(const sc_net *net, size_t *index)
     for (size_t i = 0; i < sc_net_layer_count(net); i++) {
         sc_layer_info li;
         sc_net_layer(net, i, &li);
-        if (!strcmp(li.type, "ImageData")) {
+        if (li.reads_images) {
             *index = i;
             return sc_net_layer_def(net, i);
         }
@@ -188,9 +194,16 @@ static int make_loader(trainer *t)
     printf("%zu images usable, %zu of %zu list entries skipped\n", sc_loader_size(t->loader),
            sc_loader_bad_count(t->loader), sc_loader_listed(t->loader));
     t->data_count = b.count;
-    t->data = malloc(b.count * sizeof *t->data);
-    t->labels = malloc((size_t)b.dims[0] * sizeof *t->labels);
-    return t->data && t->labels;
+    t->n_staging = SC_SOLVER_PIPELINE * t->sp.iter_size;
+    t->data = calloc((size_t)t->n_staging, sizeof *t->data);
+    t->labels = calloc((size_t)t->n_staging, sizeof *t->labels);
+    for (int i = 0; t->data && t->labels && i < t->n_staging; i++) {
+        t->data[i] = malloc(b.count * sizeof **t->data);
+        t->labels[i] = malloc((size_t)b.dims[0] * sizeof **t->labels);
+        if (!t->data[i] || !t->labels[i])
+            return setup_failed(t, SC_ERR_NOMEM, "out of host memory for the input batches");
+    }
+    return t->data && t->labels ? 1 : setup_failed(t, SC_ERR_NOMEM, "out of host memory");
 }
 
 /* Labels must index the classifier's outputs, or the loss is meaningless. */
@@ -199,7 +212,7 @@ static int check_labels(trainer *t)
     for (size_t i = 0; i < sc_net_layer_count(t->net); i++) {
         sc_layer_info li;
         sc_net_layer(t->net, i, &li);
-        if (strcmp(li.type, "SoftmaxWithLoss"))
+        if (!li.takes_labels)
             continue;
         sc_blob_info scores;
         sc_net_blob(t->net, sc_net_layer_bottom(t->net, i, 0), &scores);
@@ -216,14 +229,23 @@ static int check_labels(trainer *t)
     return 1;
 }
 
+/* The next batch from the loader threads into a staging slot, uploaded
+ * without waiting (see trainer.data). */
 static sc_status feed(void *user, sc_net *net)
 {
     trainer *t = user;
+    int k = t->next_staging;
+    t->next_staging = (k + 1) % t->n_staging;
     sc_error err = {0};
-    if (sc_loader_next(t->loader, t->data, t->labels, &err) != SC_OK)
+    if (sc_loader_next(t->loader, t->data[k], t->labels[k], &err) != SC_OK)
         return sc_fail(sc_ctx_error(t->ctx), err.status, "%s", err.msg);
-    SC_TRY(sc_net_write_blob(net, t->data_blob, t->data, t->data_count));
-    return sc_net_write_blob(net, t->label_blob, t->labels, (size_t)sc_net_batch(net));
+    sc_blob_info d, l;
+    SC_TRY(sc_net_blob(net, t->data_blob, &d));
+    SC_TRY(sc_net_blob(net, t->label_blob, &l));
+    if (d.count != t->data_count || l.count != (size_t)sc_net_batch(net))
+        return sc_fail(sc_ctx_error(t->ctx), SC_ERR_SHAPE, "input blobs changed shape");
+    SC_TRY(sc_buffer_write_async(t->ctx, d.data, 0, d.count * sizeof(float), t->data[k], NULL));
+    return sc_buffer_write_async(t->ctx, l.data, 0, l.count * sizeof(float), t->labels[k], NULL);
 }
 
 /* ------------------------------------------------------- snapshots */
@@ -234,11 +256,41 @@ typedef struct loader_state {
     uint64_t position;
 } loader_state;
 
+/* The divergence message (always 0, the loop's failure). */
+static int diverged(const trainer *t, int iter, const char *what)
+{
+    fprintf(stderr,
+            "sphere-train: training diverged at iteration %d: %s.\n"
+            "  last good snapshot: %s\n"
+            "  hint: lower base_lr (e.g. by 10x), keep lambda_min >= 5 for A-Softmax m=4, and "
+            "check that labels are in range and the images are normalised.\n",
+            iter, what, t->last_snapshot[0] ? t->last_snapshot : "(none)");
+    return 0;
+}
+
+static int write_snapshot(trainer *t);
+
+/* A snapshot, its host-blocking calls counted apart from the loop's. */
 static int snapshot(trainer *t)
 {
-    int iter = sc_solver_iter(t->solver);
+    size_t before = sc_ctx_sync_stats(t->ctx).blocking_calls;
+    int ok = write_snapshot(t);
+    t->snapshot_syncs += sc_ctx_sync_stats(t->ctx).blocking_calls - before;
+    return ok;
+}
+
+static int write_snapshot(trainer *t)
+{
+    int iter = sc_solver_iter(t->solver), finite = 0;
+    if (sc_solver_params_finite(t->solver, &finite) != SC_OK) {
+        fprintf(stderr, "sphere-train: snapshot failed: %s\n", sc_ctx_message(t->ctx));
+        return 0;
+    }
+    if (!finite)
+        return diverged(t, iter, "the weights are not finite (NaN or infinity); no snapshot "
+                                 "written");
     char model[4200], state[4200];
-    const char *prefix = t->sp.snapshot_prefix[0] ? t->sp.snapshot_prefix : "snapshot";
+    const char *prefix = t->sp.snapshot_prefix;
     snprintf(model, sizeof model, "%s_iter_%d.caffemodel", prefix, iter);
     snprintf(state, sizeof state, "%s_iter_%d.solverstate", prefix, iter);
     sc_error err = {0};
@@ -326,18 +378,20 @@ typedef struct loop_state {
     int iter_start, iter_window;
     double loss_sum, acc_sum; /* over the iterations since the last display */
     int loss_n, acc_n, stuck;
+    int max_iter;
 } loop_state;
 
 /* Loss and training accuracy are means over the iterations since the last
  * display line; lambda and lr are those of the last iteration. */
-static void log_display(trainer *t, loop_state *ls, int iter, const sc_step_result *r, int max_iter)
+static void log_display(trainer *t, loop_state *ls, const sc_step_result *r)
 {
+    int iter = r->iter;
     double now = now_s();
     double ips = (iter - ls->iter_window) * (double)sc_net_batch(t->net) /
                  fmax(now - ls->t_window, 1e-9);
     double rate = (iter - ls->iter_start) / fmax(now - ls->t_start, 1e-9);
     char eta[32];
-    format_eta(rate > 0 ? (max_iter - iter) / rate : 0, eta, sizeof eta);
+    format_eta(rate > 0 ? (ls->max_iter - iter) / rate : 0, eta, sizeof eta);
     if (t->tty)
         printf("\r\033[K");
     printf("Iteration %d (%.1f img/s), loss = %.7g", iter, ips, ls->loss_sum / ls->loss_n);
@@ -356,62 +410,91 @@ static void log_display(trainer *t, loop_state *ls, int iter, const sc_step_resu
     ls->loss_n = ls->acc_n = 0;
 }
 
-/* Returns 0 when training must stop because the loss diverged. */
-static int guard(trainer *t, loop_state *ls, int iter, double loss)
+/* Returns 0 when training must stop because the loss diverged: non-finite
+ * (the device flags it), or stuck at -ln(FLT_MIN). */
+static int guard(trainer *t, loop_state *ls, const sc_step_result *r)
 {
-    ls->stuck = fabs(loss - STUCK_LOSS) < 1e-3 ? ls->stuck + 1 : 0;
-    if (isfinite(loss) && ls->stuck < STUCK_ITERATIONS)
+    ls->stuck = fabs(r->loss - STUCK_LOSS) < 1e-3 ? ls->stuck + 1 : 0;
+    if (!r->nonfinite && ls->stuck < STUCK_ITERATIONS)
         return 1;
-    char why[96] = "";
-    if (isfinite(loss))
-        snprintf(why, sizeof why, " for %d iterations (= -ln(FLT_MIN))", STUCK_ITERATIONS);
-    fprintf(stderr,
-            "sphere-train: training diverged at iteration %d: loss = %g%s.\n"
-            "  last good snapshot: %s\n"
-            "  hint: lower base_lr (e.g. by 10x), keep lambda_min >= 5 for A-Softmax m=4, and "
-            "check that labels are in range and the images are normalised.\n",
-            iter, loss, why, t->last_snapshot[0] ? t->last_snapshot : "(none)");
-    return 0;
+    char why[160];
+    if (r->nonfinite)
+        snprintf(why, sizeof why, "the loss is not finite (NaN or infinity)");
+    else
+        snprintf(why, sizeof why, "loss = %g for %d iterations (= -ln(FLT_MIN))", r->loss,
+                 STUCK_ITERATIONS);
+    return diverged(t, r->iter, why);
 }
 
+/* Takes the oldest pending iteration's results: guard, averages, display. */
+static int collect_one(trainer *t, loop_state *ls)
+{
+    sc_step_result r;
+    if (sc_solver_collect(t->solver, &r) != SC_OK) {
+        fprintf(stderr, "sphere-train: %s\n", sc_ctx_message(t->ctx));
+        return 0;
+    }
+    if (!guard(t, ls, &r))
+        return 0;
+    ls->loss_sum += r.loss;
+    ls->loss_n++;
+    if (r.accuracy >= 0) {
+        ls->acc_sum += r.accuracy;
+        ls->acc_n++;
+    }
+    if (t->sp.display > 0 && r.iter % t->sp.display == 0)
+        log_display(t, ls, &r);
+    else if (t->tty) {
+        printf("\r  iteration %d / %d, loss %.4f", r.iter, ls->max_iter, r.loss);
+        fflush(stdout);
+    }
+    return 1;
+}
+
+static int drain(trainer *t, loop_state *ls)
+{
+    while (sc_solver_pending(t->solver) > 0)
+        if (!collect_one(t, ls))
+            return 0;
+    return 1;
+}
+
+/* The device runs iteration k while the host collects k-1 (one wait per
+ * iteration, on results that are normally ready) and the loader threads
+ * decode k+1. Returns 1 when done, 2 after a signal's snapshot, 0 on failure. */
 static int train_loop(trainer *t, int max_iter)
 {
-    loop_state ls = {.t_start = now_s(), .iter_start = sc_solver_iter(t->solver)};
+    loop_state ls = {.t_start = now_s(), .iter_start = sc_solver_iter(t->solver),
+                     .max_iter = max_iter};
     ls.t_window = ls.t_start;
     ls.iter_window = ls.iter_start;
     int display = t->sp.display;
     while (sc_solver_iter(t->solver) < max_iter) {
         if (g_stop_signal) {
             printf("\nSignal %d: snapshotting and stopping\n", (int)g_stop_signal);
-            return snapshot(t) ? 2 : 0;
+            return drain(t, &ls) && snapshot(t) ? 2 : 0;
         }
-        sc_step_result r;
-        if (sc_solver_step(t->solver, feed, t, 1, &r) != SC_OK) {
+        int next = sc_solver_iter(t->solver) + 1;
+        if (sc_solver_enqueue(t->solver, feed, t, display > 0 && next % display == 0) != SC_OK) {
             fprintf(stderr, "sphere-train: %s\n", sc_ctx_message(t->ctx));
             return 0;
         }
-        int iter = sc_solver_iter(t->solver);
-        ls.loss_sum += r.loss;
-        ls.loss_n++;
-        if (r.accuracy >= 0) {
-            ls.acc_sum += r.accuracy;
-            ls.acc_n++;
-        }
-        if (!guard(t, &ls, iter, r.loss))
+        if (sc_solver_pending(t->solver) == SC_SOLVER_PIPELINE && !collect_one(t, &ls))
             return 0;
-        if (display > 0 && iter % display == 0)
-            log_display(t, &ls, iter, &r, max_iter);
-        else if (t->tty) {
-            printf("\r  iteration %d / %d, loss %.4f", iter, max_iter, r.loss);
-            fflush(stdout);
-        }
-        if (t->sp.snapshot > 0 && iter % t->sp.snapshot == 0 && iter < max_iter && !snapshot(t))
+        int snap = t->sp.snapshot > 0 && next % t->sp.snapshot == 0 && next < max_iter;
+        if (snap && !(drain(t, &ls) && snapshot(t)))
             return 0;
     }
-    return snapshot(t);
+    return drain(t, &ls) && snapshot(t);
 }
 
 /* ------------------------------------------------------------ setup */
+
+static void print_removed(void *user, const char *path)
+{
+    (void)user;
+    printf("removed %s, left by an interrupted run\n", path);
+}
 
 static int setup(trainer *t)
 {
@@ -421,6 +504,10 @@ static int setup(trainer *t)
         return setup_failed(t, st, err.msg);
     if (t->args.max_iter >= 0)
         t->sp.max_iter = t->args.max_iter;
+    if (!t->sp.snapshot_prefix[0]) /* Caffe's default: snapshots next to the working folder */
+        snprintf(t->sp.snapshot_prefix, sizeof t->sp.snapshot_prefix, "snapshot");
+    if ((st = sc_snapshot_dir_prepare(t->sp.snapshot_prefix, print_removed, NULL, &err)) != SC_OK)
+        return setup_failed(t, st, err.msg);
     t->seed = t->args.seed >= 0 ? (uint64_t)t->args.seed
               : t->sp.random_seed >= 0 ? (uint64_t)t->sp.random_seed : 1;
     sc_ctx_options co = {.selector = t->args.device};
@@ -461,6 +548,12 @@ static void cleanup(trainer *t)
     sc_loader_destroy(t->loader);
     sc_solver_destroy(t->solver);
     sc_ctx_destroy(t->ctx);
+    for (int i = 0; i < t->n_staging; i++) {
+        if (t->data)
+            free(t->data[i]);
+        if (t->labels)
+            free(t->labels[i]);
+    }
     free(t->data);
     free(t->labels);
 }
@@ -481,8 +574,16 @@ int main(int argc, char **argv)
     rc = ok ? SC_EXIT_FAILED : t.exit_status ? t.exit_status : SC_EXIT_FAILED;
     if (ok) {
         printf("Training to iteration %d (seed %llu)\n", t.sp.max_iter, (unsigned long long)t.seed);
+        int start = sc_solver_iter(t.solver);
+        size_t syncs0 = sc_ctx_sync_stats(t.ctx).blocking_calls;
         int r = train_loop(&t, t.sp.max_iter);
         rc = r == 1 ? 0 : r == 2 ? 128 + (int)g_stop_signal : 1;
+        int done = sc_solver_iter(t.solver) - start;
+        size_t syncs = sc_ctx_sync_stats(t.ctx).blocking_calls - syncs0 - t.snapshot_syncs;
+        if (done > 0)
+            printf("Host-blocking calls: %zu over %d iterations (%.2f per iteration; display "
+                   "lines included, %zu more writing snapshots)\n",
+                   syncs, done, (double)syncs / done, t.snapshot_syncs);
         if (r == 1)
             printf("Optimization done.\n");
     }

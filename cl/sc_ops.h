@@ -73,5 +73,6 @@ sc_status sc_op_fill(sc_plan *plan, const char *name, size_t n, float value, cl_
 #include "ops_softmax.h"
 #include "ops_asoftmax.h"
 #include "ops_sgd.h"
+#include "ops_monitor.h"
 
 #endif

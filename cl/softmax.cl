@@ -234,9 +234,15 @@ __kernel void accuracy_reduce(const int N, const int C, const int inner,
         const size_t base = position_base(pos, C, inner);
         const float truth = x[base + (size_t)label * inner];
         int better = -1; /* the true class counts itself once */
-        for (int c = 0; c < C && better < top_k; c++)
-            better += x[base + (size_t)c * inner] >= truth;
-        correct += better < top_k;
+        /* a NaN score makes the ranking meaningless: the position counts as
+         * wrong (NaN compares false, which would otherwise rank it first) */
+        int broken = !isfinite(truth);
+        for (int c = 0; c < C && !broken; c++) {
+            const float v = x[base + (size_t)c * inner];
+            broken = isnan(v);
+            better += v >= truth;
+        }
+        correct += !broken && better < top_k;
         count++;
     }
     correct = sc_group_sum_int(correct, scratch);

@@ -57,13 +57,36 @@ int sc_solver_iter(const sc_solver *s);
 /* The type the solver runs (from `type` or the deprecated `solver_type`). */
 sc_solver_type sc_solver_get_type(const sc_solver *s);
 
-/* One iteration: iter_size x (feed, forward, backward), then the update. The
- * loss of each pass is read only when want_loss is set (a host sync). */
+/* What an iteration reports (read from the device's monitor). */
 typedef struct sc_step_result {
     double loss;     /* mean over iter_size passes of the weighted loss tops */
-    double accuracy; /* mean of Accuracy tops, -1 when the net has none */
-    double lr;
+    double accuracy; /* mean of Accuracy tops (or of the training accuracy when asked),
+                        -1 when there is none */
+    double lr;       /* the rate the iteration's update used */
+    int iter;        /* the iteration count after this iteration's update */
+    int nonfinite;   /* a loss or accuracy value was NaN or infinite */
 } sc_step_result;
+
+/* Iterations the solver may have enqueued and not yet collected. */
+#define SC_SOLVER_PIPELINE 2
+
+/* Enqueues one iteration and returns without waiting for the device:
+ * iter_size x (feed, forward, backward), the update, and an asynchronous read
+ * of the iteration's loss, accuracy and non-finite flag, which the device
+ * gathers itself. with_accuracy also computes the training accuracy of a net
+ * without an Accuracy layer (for display iterations). Collect the results in
+ * order with sc_solver_collect; at most SC_SOLVER_PIPELINE may be pending. */
+sc_status sc_solver_enqueue(sc_solver *s, sc_feed_fn feed, void *user, int with_accuracy);
+/* Waits for the oldest pending iteration (one host-blocking call) and
+ * returns its results. */
+sc_status sc_solver_collect(sc_solver *s, sc_step_result *res);
+int sc_solver_pending(const sc_solver *s);
+
+/* Whether every parameter value is finite (a device reduction over the
+ * parameter store, then one read): checked before a snapshot is written. */
+sc_status sc_solver_params_finite(sc_solver *s, int *finite);
+/* One iteration, waited for: sc_solver_enqueue + sc_solver_collect when
+ * want_loss (one host sync), else the work alone (no read). */
 sc_status sc_solver_step(sc_solver *s, sc_feed_fn feed, void *user, int want_loss,
                          sc_step_result *res);
 /* The two halves of a step, for callers that inspect gradients in between:

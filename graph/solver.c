@@ -25,9 +25,21 @@ struct sc_solver {
     cl_mem clip_partial; /* clip_gradients: per-blob partial sums of diff^2 */
     int iter;
     /* training accuracy of the loss layer's scores when the net has no
-     * Accuracy layer (run only on iterations whose loss is read) */
+     * Accuracy layer (run only on iterations that ask for it) */
     sc_plan *accuracy;
     cl_mem accuracy_value;
+    /* the monitor (cl/ops_monitor.h): reset before each iteration, added to
+     * after each pass, read asynchronously into a ring of host slots */
+    cl_mem monitor;
+    sc_plan *monitor_reset, *monitor_pass, *monitor_accuracy;
+    int accuracy_sources;  /* accuracy values added per pass (Accuracy tops) */
+    struct pending_read {
+        float values[SC_MONITOR_FLOATS];
+        cl_event done;
+        int iter;          /* iteration the values belong to (before its update) */
+        int with_accuracy; /* the train accuracy plan ran too */
+    } ring[SC_SOLVER_PIPELINE];
+    int ring_head, ring_count;
 };
 
 /* ---------------------------------------------------------------- solver */
@@ -98,11 +110,13 @@ static sc_status record_update(sc_solver *s)
 static int has_accuracy_layer(const sc_net *net)
 {
     for (int i = 0; i < net->n_layers; i++)
-        if (!strcmp(net->layers[i].type, "Accuracy"))
+        if (net->layers[i].kind->flags & SC_KIND_ACCURACY)
             return 1;
     return 0;
 }
 
+/* For a net without an Accuracy layer: the top-1 accuracy of the first loss
+ * layer that takes labels (SoftmaxWithLoss), into the monitor. */
 static sc_status record_accuracy(sc_solver *s)
 {
     sc_net *net = s->net;
@@ -110,14 +124,41 @@ static sc_status record_accuracy(sc_solver *s)
         return SC_OK;
     for (int i = 0; i < net->n_layers; i++) {
         sc_layer *l = &net->layers[i];
-        if (strcmp(l->type, "SoftmaxWithLoss"))
+        if ((l->kind->flags & (SC_KIND_LOSS | SC_KIND_LABELS)) != (SC_KIND_LOSS | SC_KIND_LABELS))
             continue;
         sc_accuracy_params ap = {.top_k = 1};
         SC_TRY(sc_buffer_alloc(s->ctx, sizeof(float), &s->accuracy_value));
         SC_TRY(sc_plan_create(s->ctx, &s->accuracy));
-        return sc_accuracy_forward(s->accuracy, "train accuracy", &ap,
+        SC_TRY(sc_accuracy_forward(s->accuracy, "train accuracy", &ap,
                                    sc_value_shape(sc_layer_bottom(l, 0)), sc_layer_bottom_data(l, 0),
-                                   sc_layer_bottom_data(l, 1), s->accuracy_value);
+                                   sc_layer_bottom_data(l, 1), s->accuracy_value));
+        return sc_monitor_add(s->accuracy, "train accuracy", s->accuracy_value, 1.0f,
+                              SC_MONITOR_ACCURACY, s->monitor);
+    }
+    return SC_OK;
+}
+
+/* After each pass: every weighted loss top and every Accuracy top into the
+ * monitor; the reset before each iteration. */
+static sc_status record_monitor(sc_solver *s)
+{
+    sc_net *net = s->net;
+    SC_TRY(sc_buffer_alloc(s->ctx, SC_MONITOR_FLOATS * sizeof(float), &s->monitor));
+    SC_TRY(sc_plan_create(s->ctx, &s->monitor_reset));
+    SC_TRY(sc_op_fill(s->monitor_reset, "monitor", SC_MONITOR_FLOATS, 0.0f, s->monitor));
+    SC_TRY(sc_plan_create(s->ctx, &s->monitor_pass));
+    for (int i = 0; i < net->n_layers; i++) {
+        sc_layer *l = &net->layers[i];
+        for (int t = 0; t < l->n_tops; t++) {
+            if (l->kind->flags & SC_KIND_ACCURACY) {
+                SC_TRY(sc_monitor_add(s->monitor_pass, l->name, sc_layer_top_data(l, t), 1.0f,
+                                      SC_MONITOR_ACCURACY, s->monitor));
+                s->accuracy_sources++;
+            } else if (l->loss_weight[t] != 0.0f) {
+                SC_TRY(sc_monitor_add(s->monitor_pass, l->name, sc_layer_top_data(l, t),
+                                      l->loss_weight[t], SC_MONITOR_LOSS, s->monitor));
+            }
+        }
     }
     return SC_OK;
 }
@@ -146,6 +187,8 @@ sc_status sc_solver_create(sc_ctx *ctx, const sc_solver_params *p, const sc_net_
     if (st == SC_OK)
         st = record_update(s);
     if (st == SC_OK)
+        st = record_monitor(s);
+    if (st == SC_OK)
         st = record_accuracy(s);
     if (st != SC_OK) {
         sc_solver_destroy(s);
@@ -159,8 +202,13 @@ void sc_solver_destroy(sc_solver *s)
 {
     if (!s)
         return;
+    for (int i = 0; i < SC_SOLVER_PIPELINE; i++)
+        sc_event_release(&s->ring[i].done);
     sc_plan_destroy(s->update);
     sc_plan_destroy(s->accuracy);
+    sc_plan_destroy(s->monitor_reset);
+    sc_plan_destroy(s->monitor_pass);
+    sc_buffer_release(s->ctx, s->monitor);
     sc_buffer_release(s->ctx, s->scalars);
     sc_buffer_release(s->ctx, s->clip_partial);
     sc_buffer_release(s->ctx, s->accuracy_value);
@@ -172,56 +220,67 @@ sc_net *sc_solver_net(sc_solver *s) { return s->net; }
 int sc_solver_iter(const sc_solver *s) { return s->iter; }
 sc_solver_type sc_solver_get_type(const sc_solver *s) { return s->p.type; }
 
-/* Sum of loss_weight * loss over the net's loss tops, and the mean of its
- * Accuracy tops (host reads: one sync). */
-static sc_status read_outputs(sc_solver *s, double *loss, double *accuracy, int *n_acc)
+/* iter_size x (feed, forward, backward, monitor), after a monitor reset. */
+static sc_status passes(sc_solver *s, sc_feed_fn feed, void *user, int with_accuracy)
 {
-    sc_net *net = s->net;
-    for (int i = 0; i < net->n_layers; i++) {
-        sc_layer *l = &net->layers[i];
-        for (int t = 0; t < l->n_tops; t++) {
-            int is_acc = !strcmp(l->type, "Accuracy");
-            if (l->loss_weight[t] == 0.0f && !is_acc)
-                continue;
-            float v;
-            SC_TRY(sc_buffer_read(s->ctx, sc_layer_top_data(l, t), 0, sizeof v, &v));
-            if (is_acc) {
-                *accuracy += v;
-                (*n_acc)++;
-            } else {
-                *loss += (double)l->loss_weight[t] * v;
-            }
-        }
-    }
-    if (s->accuracy) {
-        float v;
-        SC_TRY(sc_plan_run(s->accuracy));
-        SC_TRY(sc_buffer_read(s->ctx, s->accuracy_value, 0, sizeof v, &v));
-        *accuracy += v;
-        (*n_acc)++;
-    }
-    return SC_OK;
-}
-
-sc_status sc_solver_forward_backward(sc_solver *s, sc_feed_fn feed, void *user, int want_loss,
-                                     sc_step_result *res)
-{
-    double loss = 0, acc = 0;
-    int n_acc = 0;
+    SC_TRY(sc_plan_run(s->monitor_reset));
     for (int k = 0; k < s->p.iter_size; k++) {
         if (feed)
             SC_TRY(feed(user, s->net));
         SC_TRY(sc_net_forward(s->net));
         SC_TRY(sc_net_backward(s->net));
-        if (want_loss)
-            SC_TRY(read_outputs(s, &loss, &acc, &n_acc));
+        SC_TRY(sc_plan_run(s->monitor_pass));
+        if (with_accuracy && s->accuracy)
+            SC_TRY(sc_plan_run(s->accuracy));
     }
-    if (!res)
-        return SC_OK;
-    res->loss = loss / s->p.iter_size;
-    res->accuracy = n_acc ? acc / n_acc : -1.0;
-    res->lr = sc_solver_lr(&s->p, s->iter);
     return SC_OK;
+}
+
+/* Enqueues the read of the monitor for iteration s->iter into the ring. */
+static sc_status start_read(sc_solver *s, int with_accuracy)
+{
+    if (s->ring_count == SC_SOLVER_PIPELINE)
+        return sc_fail(sc_ctx_error(s->ctx), SC_ERR_ARG,
+                       "solver: %d iterations enqueued without collecting their results",
+                       SC_SOLVER_PIPELINE);
+    struct pending_read *r = &s->ring[(s->ring_head + s->ring_count) % SC_SOLVER_PIPELINE];
+    r->iter = s->iter;
+    r->with_accuracy = with_accuracy && s->accuracy;
+    SC_TRY(sc_buffer_read_async(s->ctx, s->monitor, 0, sizeof r->values, r->values, &r->done));
+    s->ring_count++;
+    return SC_OK;
+}
+
+sc_status sc_solver_collect(sc_solver *s, sc_step_result *res)
+{
+    if (s->ring_count == 0)
+        return sc_fail(sc_ctx_error(s->ctx), SC_ERR_ARG, "solver: no iteration to collect");
+    struct pending_read *r = &s->ring[s->ring_head];
+    s->ring_head = (s->ring_head + 1) % SC_SOLVER_PIPELINE;
+    s->ring_count--;
+    SC_TRY(sc_event_wait(s->ctx, &r->done)); /* the one host wait of an iteration */
+    int sources = s->accuracy_sources + r->with_accuracy;
+    const float *v = r->values;
+    *res = (sc_step_result){
+        .loss = v[SC_MONITOR_LOSS] / s->p.iter_size,
+        .accuracy = sources ? v[SC_MONITOR_ACCURACY] / (sources * s->p.iter_size) : -1.0,
+        .lr = sc_solver_lr(&s->p, r->iter),
+        .iter = r->iter + 1,
+        .nonfinite = v[SC_MONITOR_NONFINITE] != 0.0f || !isfinite(v[SC_MONITOR_LOSS]),
+    };
+    return SC_OK;
+}
+
+int sc_solver_pending(const sc_solver *s) { return s->ring_count; }
+
+sc_status sc_solver_forward_backward(sc_solver *s, sc_feed_fn feed, void *user, int want_loss,
+                                     sc_step_result *res)
+{
+    SC_TRY(passes(s, feed, user, want_loss));
+    if (!want_loss || !res)
+        return SC_OK;
+    SC_TRY(start_read(s, 1));
+    return sc_solver_collect(s, res);
 }
 
 /* Adam's bias correction at iteration iter, as Caffe computes it: pow in
@@ -254,11 +313,45 @@ sc_status sc_solver_apply_update(sc_solver *s)
     return SC_OK;
 }
 
+sc_status sc_solver_enqueue(sc_solver *s, sc_feed_fn feed, void *user, int with_accuracy)
+{
+    SC_TRY(passes(s, feed, user, with_accuracy));
+    SC_TRY(start_read(s, with_accuracy)); /* before the update: s->iter is this iteration's */
+    return sc_solver_apply_update(s);
+}
+
 sc_status sc_solver_step(sc_solver *s, sc_feed_fn feed, void *user, int want_loss,
                          sc_step_result *res)
 {
-    SC_TRY(sc_solver_forward_backward(s, feed, user, want_loss, res));
-    return sc_solver_apply_update(s);
+    if (!want_loss || !res) {
+        SC_TRY(passes(s, feed, user, 0));
+        return sc_solver_apply_update(s);
+    }
+    SC_TRY(sc_solver_enqueue(s, feed, user, 1));
+    return sc_solver_collect(s, res);
+}
+
+sc_status sc_solver_params_finite(sc_solver *s, int *finite)
+{
+    *finite = 0;
+    sc_param_store_info si;
+    SC_TRY(sc_net_param_store(s->net, &si));
+    sc_plan *plan = NULL;
+    cl_mem flag = NULL;
+    float v = 1.0f;
+    sc_status st = sc_plan_create(s->ctx, &plan);
+    if (st == SC_OK)
+        st = sc_buffer_alloc(s->ctx, sizeof(float), &flag);
+    if (st == SC_OK) /* the padding between parameters is zero: finite */
+        st = sc_monitor_nonfinite(plan, "weights", si.bytes / sizeof(float), si.data, flag);
+    if (st == SC_OK)
+        st = sc_plan_run(plan);
+    if (st == SC_OK)
+        st = sc_buffer_read(s->ctx, flag, 0, sizeof v, &v);
+    sc_plan_destroy(plan);
+    sc_buffer_release(s->ctx, flag);
+    *finite = st == SC_OK && v == 0.0f;
+    return st;
 }
 
 /* For solver_state.c: a resumed run continues from the saved iteration. */

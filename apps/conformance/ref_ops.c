@@ -635,9 +635,12 @@ double ref_accuracy(int N, int C, int inner, const double *x, const int *labels,
                 continue;
             const double *xs = x + (size_t)n * C * inner + s;
             int at_least = 0; /* classes scoring >= the true one, the true one included */
-            for (int c = 0; c < C; c++)
+            int broken = !isfinite(xs[(size_t)label * inner]); /* NaN scores: wrong */
+            for (int c = 0; c < C; c++) {
+                broken |= isnan(xs[(size_t)c * inner]);
                 at_least += xs[(size_t)c * inner] >= xs[(size_t)label * inner];
-            correct += at_least - 1 < top_k;
+            }
+            correct += !broken && at_least - 1 < top_k;
             count++;
         }
     return count == 0 ? 0.0 : (double)correct / count;

@@ -1050,14 +1050,16 @@ typedef struct accuracy_case {
     int N, C, H, W, top_k;
     int has_ignore, ignore_label, ignore_every;
     int ties; /* integer scores in [0, 4): many classes tie with the true one */
+    int nans; /* NaN scores: the true class of every 3rd position, another class of the next */
 } accuracy_case;
 
 static sc_status accuracy_case_check(sc_ctx *ctx, sc_conf_report *rep, const accuracy_case *c,
                                      uint64_t seed)
 {
     char shape[128];
-    snprintf(shape, sizeof shape, "N%d C%d H%d W%d top%d%s%s", c->N, c->C, c->H, c->W, c->top_k,
-             c->has_ignore ? " ignore" : "", c->ties ? " ties" : "");
+    snprintf(shape, sizeof shape, "N%d C%d H%d W%d top%d%s%s%s", c->N, c->C, c->H, c->W,
+             c->top_k, c->has_ignore ? " ignore" : "", c->ties ? " ties" : "",
+             c->nans ? " NaN" : "");
     const sc_shape s = {c->N, c->C, c->H, c->W};
     const int inner = c->H * c->W, positions = c->N * inner;
     const size_t n = sc_shape_count(s);
@@ -1087,6 +1089,11 @@ static sc_status accuracy_case_check(sc_ctx *ctx, sc_conf_report *rep, const acc
         int n_i = p / inner, s_i = p % inner;
         if (!c->ties && ref_labels[p] >= 0 && ref_labels[p] < c->C && p % 2 == 0)
             x[((size_t)n_i * c->C + ref_labels[p]) * inner + s_i] += 0.9f;
+        /* a NaN score never makes a position correct (it compares false) */
+        if (c->nans && p % 3 == 0)
+            x[((size_t)n_i * c->C + ref_labels[p]) * inner + s_i] = NAN;
+        if (c->nans && p % 3 == 1)
+            x[((size_t)n_i * c->C + (ref_labels[p] + 1) % c->C) * inner + s_i] = NAN;
     }
     copy_to_double(x, xd, n);
     cl_mem xm, lm, am;
@@ -1128,13 +1135,14 @@ static sc_status accuracy_error_checks(sc_ctx *ctx, sc_conf_report *rep, sc_plan
 sc_status sc_conf_accuracy(sc_ctx *ctx, sc_conf_report *rep)
 {
     static const accuracy_case cases[] = {
-        /* N, C, H, W, top_k, has_ignore, ignore_label, ignore_every, ties */
-        {7, 5, 1, 1, 1, 0, 0, 0, 0},
-        {6, 10, 2, 2, 3, 1, 0, 3, 0},
-        {16, 300, 1, 1, 5, 0, 0, 0, 1},
-        {9, 7, 1, 1, 1, 0, 0, 0, 1},
-        {1, 33, 3, 5, 2, 1, -1, 4, 0},
-        {3, 4, 1, 1, 1, 1, 2, 1, 0}, /* every label ignored: 0 */
+        /* N, C, H, W, top_k, has_ignore, ignore_label, ignore_every, ties, nans */
+        {7, 5, 1, 1, 1, 0, 0, 0, 0, 0},
+        {6, 10, 2, 2, 3, 1, 0, 3, 0, 0},
+        {16, 300, 1, 1, 5, 0, 0, 0, 1, 0},
+        {9, 7, 1, 1, 1, 0, 0, 0, 1, 0},
+        {1, 33, 3, 5, 2, 1, -1, 4, 0, 0},
+        {3, 4, 1, 1, 1, 1, 2, 1, 0, 0}, /* every label ignored: 0 */
+        {12, 6, 1, 1, 1, 0, 0, 0, 0, 1},
     };
     uint64_t seed = 4000;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)

@@ -14,6 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <math.h>
+
+#include "sc_graph.h"
 #include "sc_test.h"
 
 #define LFW "data/lfw/reference-aligned-112x96"
@@ -372,6 +375,41 @@ static void test_wrong_size_images(void **state)
     free(out);
 }
 
+/* Removes what an earlier run of the test left in a scratch folder. */
+static void clear_dir(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Every .caffemodel under dir holds only finite values. */
+static void expect_finite_snapshots(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return; /* no snapshot at all is fine */
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n < 11 || strcmp(e->d_name + n - 11, ".caffemodel"))
+            continue;
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        sc_caffemodel *m = NULL;
+        sc_error err = {0};
+        sc_assert_ok_err(&err, sc_caffemodel_read_file(path, &m, &err));
+        for (size_t l = 0; l < m->n_layers; l++)
+            for (size_t b = 0; b < m->layers[l].n_blobs; b++)
+                for (size_t i = 0; i < m->layers[l].blobs[b].count; i++)
+                    if (!isfinite(m->layers[l].blobs[b].data[i]))
+                        fail_msg("%s holds a non-finite weight", path);
+        printf("%s: all weights finite\n", path);
+        sc_caffemodel_free(m);
+    }
+    closedir(d);
+}
+
 /* A learning rate far too large drives the loss to -ln(FLT_MIN) = 87.3365 (or
  * NaN): training stops with the iteration, the last snapshot and a hint. */
 static void test_divergence_guard(void **state)
@@ -381,6 +419,7 @@ static void test_divergence_guard(void **state)
     setup_data(net, sizeof net);
     snprintf(solver, sizeof solver, "%s", sc_test_tmp("solver_diverge.prototxt"));
     snprintf(prefix, sizeof prefix, "%s", sc_test_tmp("snap_diverge/run"));
+    clear_dir(sc_test_tmp("snap_diverge"));
     write_solver(solver, net, prefix, 10);
     char text[8192];
     snprintf(text, sizeof text,
@@ -398,6 +437,66 @@ static void test_divergence_guard(void **state)
     assert_non_null(strstr(out, "hint: lower base_lr"));
     assert_null(strstr(out, "Optimization done"));
     free(out);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", sc_test_tmp("snap_diverge"));
+    expect_finite_snapshots(dir);
+}
+
+/* With display 0 the trainer waits for the device at most once per
+ * iteration (the runtime counts every host-blocking call). */
+static void test_one_sync_per_iteration(void **state)
+{
+    (void)state;
+    char net[1024], solver[1024], prefix[1024], args[4096], text[8192];
+    setup_data(net, sizeof net);
+    snprintf(solver, sizeof solver, "%s", sc_test_tmp("solver_sync.prototxt"));
+    snprintf(prefix, sizeof prefix, "%s", sc_test_tmp("snap_sync/run"));
+    snprintf(text, sizeof text,
+             "net: \"%s\"\nbase_lr: 0.01\nlr_policy: \"fixed\"\nmomentum: 0.9\nmax_iter: 30\n"
+             "display: 0\nsnapshot: 0\nsnapshot_prefix: \"%s\"\n",
+             net, prefix);
+    write_text(solver, text);
+    char *out;
+    snprintf(args, sizeof args, "--solver '%s'", solver);
+    assert_int_equal(run_train(args, &out), 0);
+    const char *line = strstr(out, "Host-blocking calls: ");
+    assert_non_null(line);
+    printf("%.*s\n", (int)strcspn(line, "\n"), line);
+    unsigned long syncs = 0;
+    int iters = 0;
+    assert_int_equal(sscanf(line, "Host-blocking calls: %lu over %d iterations", &syncs, &iters), 2);
+    assert_int_equal(iters, 30);
+    assert_true(syncs <= (unsigned long)iters);
+    free(out);
+}
+
+/* A run that goes to NaN before the guard could see a stuck loss (a short
+ * run): it stops with exit 1, writes no snapshot of NaN weights (the final
+ * one included) and never reports an accuracy of 1. */
+static void test_nan_weights_never_saved(void **state)
+{
+    (void)state;
+    char net[1024], solver[1024], prefix[1024], dir[1024], args[4096], text[8192];
+    setup_data(net, sizeof net);
+    snprintf(solver, sizeof solver, "%s", sc_test_tmp("solver_nan.prototxt"));
+    snprintf(dir, sizeof dir, "%s", sc_test_tmp("snap_nan"));
+    snprintf(prefix, sizeof prefix, "%s/run", dir);
+    clear_dir(dir);
+    snprintf(text, sizeof text,
+             "net: \"%s\"\nbase_lr: 1000\nlr_policy: \"fixed\"\nmomentum: 0.9\nmax_iter: 12\n"
+             "display: 1\nsnapshot: 0\nsnapshot_prefix: \"%s\"\n",
+             net, prefix);
+    write_text(solver, text);
+    char *out;
+    snprintf(args, sizeof args, "--solver '%s'", solver);
+    int rc = run_train(args, &out);
+    printf("%s", out);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "training diverged at iteration"));
+    assert_null(strstr(out, "Optimization done"));
+    assert_null(strstr(out, "accuracy = 1.0000"));
+    expect_finite_snapshots(dir);
+    free(out);
 }
 
 int main(void)
@@ -412,6 +511,8 @@ int main(void)
         cmocka_unit_test(test_bad_images_are_skipped),
         cmocka_unit_test(test_wrong_size_images),
         cmocka_unit_test(test_divergence_guard),
+        cmocka_unit_test(test_one_sync_per_iteration),
+        cmocka_unit_test(test_nan_weights_never_saved),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
