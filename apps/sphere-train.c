@@ -137,6 +137,22 @@ static void read_transform(const sc_pt_node *def, sc_loader_config *c)
     }
 }
 
+/* The loss layer's loss_param.ignore_label, the one negative label a list may hold. */
+static void read_ignore_label(const sc_net *net, sc_loader_config *c)
+{
+    for (size_t i = 0; i < sc_net_layer_count(net); i++) {
+        sc_layer_info li;
+        sc_net_layer(net, i, &li);
+        const sc_pt_node *lp = sc_pt_find(sc_net_layer_def(net, i), "loss_param", 0);
+        long long v;
+        if (!li.is_loss || !li.takes_labels || !lp || !sc_pt_find(lp, "ignore_label", 0) ||
+            sc_pt_get_int(lp, "ignore_label", -1, &v, NULL) != SC_OK)
+            continue;
+        c->has_ignore_label = 1;
+        c->ignore_label = (int)v;
+    }
+}
+
 static void print_progress(void *user, size_t done, size_t total)
 {
     const trainer *t = user;
@@ -177,6 +193,7 @@ static int make_loader(trainer *t)
                           .train = 1, .shuffle = shuffle, .bgr = 1, .seed = t->seed,
                           .threads = t->args.threads, .prefetch = 3};
     read_transform(def, &c);
+    read_ignore_label(t->net, &c);
     if (new_h > 0 && new_w > 0) { /* Caffe resizes to new_height x new_width, then crops */
         c.resize_h = (int)new_h;
         c.resize_w = (int)new_w;
@@ -301,7 +318,7 @@ static int write_snapshot(trainer *t)
     loader_state ls = {.magic = "SCLOADR", .seed = t->seed,
                        .position = t->loader ? sc_loader_position(t->loader) : 0};
     if (sc_net_save_weights(t->net, model) != SC_OK ||
-        sc_solver_save_state(t->solver, state, &ls, sizeof ls) != SC_OK) {
+        sc_solver_save_state(t->solver, state, model, &ls, sizeof ls) != SC_OK) {
         fprintf(stderr, "sphere-train: snapshot failed: %s\n", sc_ctx_message(t->ctx));
         return 0;
     }
@@ -325,9 +342,10 @@ static int restore(trainer *t)
     model_of_state(t->args.snapshot, model, sizeof model);
     void *user = NULL;
     size_t user_size = 0;
-    sc_status st;
-    if ((st = sc_net_load_weights(t->net, model, NULL, 0)) != SC_OK ||
-        (st = sc_solver_load_state(t->solver, t->args.snapshot, &user, &user_size)) != SC_OK) {
+    sc_status st; /* the state first: a missing or foreign state is named as such */
+    if ((st = sc_solver_load_state(t->solver, t->args.snapshot, model, &user, &user_size)) !=
+            SC_OK ||
+        (st = sc_net_load_weights(t->net, model, NULL, 0)) != SC_OK) {
         char msg[4400];
         snprintf(msg, sizeof msg, "cannot resume: %s", sc_ctx_message(t->ctx));
         free(user);

@@ -440,6 +440,13 @@ static sc_status add_layer(sc_net *net, const sc_pt_node *def, sc_layer **out)
     if (!l->name || !l->type)
         return nomem(net);
     *out = l;
+    /* weights are saved and loaded by layer name: two layers of one name
+     * would write a caffemodel that can never be read back */
+    for (int i = 0; *name && i < l->index; i++)
+        if (!strcmp(net->layers[i].name, name))
+            return sc_layer_fail(l, SC_ERR_PARSE, "duplicate layer name '%s' (first defined at "
+                                 "line %d); weights are stored by layer name", name,
+                                 net->layers[i].def ? net->layers[i].def->line : 0);
     if (!*type)
         return sc_layer_fail(l, SC_ERR_PARSE, "missing 'type'");
     l->kind = sc_layer_kind_find(type);

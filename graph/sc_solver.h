@@ -99,8 +99,13 @@ sc_status sc_solver_apply_update(sc_solver *s);
  * blob the type keeps (1 or 2 per parameter), A-Softmax iterations, plus an
  * opaque block for the caller (data order, RNG). Written atomically with a
  * CRC32; a damaged file, or one written by another solver type, is rejected. */
-sc_status sc_solver_save_state(sc_solver *s, const char *path, const void *user, size_t user_size);
+/* weights (may be NULL): the .caffemodel already written for this state; its
+ * byte length and CRC32 are recorded, and a load given the weights' path
+ * refuses any other file. */
+sc_status sc_solver_save_state(sc_solver *s, const char *path, const char *weights,
+                               const void *user, size_t user_size);
 /* Restores a state; *user receives a malloc'd copy of the caller's block. */
-sc_status sc_solver_load_state(sc_solver *s, const char *path, void **user, size_t *user_size);
+sc_status sc_solver_load_state(sc_solver *s, const char *path, const char *weights, void **user,
+                               size_t *user_size);
 
 #endif

@@ -1,14 +1,17 @@
 /* .solverstate files: everything a resumed run needs to continue exactly.
  *
- * Layout (little-endian), version 2:
+ * Layout (little-endian), version 3:
  *   "SCSTATE\0" | u32 version | i64 iteration
  *   u32 solver type (Caffe's SolverType number) | u32 histories per param H (1 or 2)
+ *   u64 byte length and u32 CRC32 of the .caffemodel saved with it (0, 0: none)
  *   u32 n_params, then per param: u32 name length, name, u64 count,
  *       f32 history[count] H times (Caffe's history_[i], then history_[N + i])
  *   u32 n_layer_states, then per state: u32 name length, name, i64 iteration, f32 lambda
  *   u64 user size, user bytes (the caller's data order / RNG)
  *   u32 CRC32 of everything before it
- * Version 1 (SGD only) has no type and H fields and one history per param. */
+ * Version 2 has no caffemodel fields; version 1 (SGD only) neither type nor H
+ * fields, and one history per param. Both still load. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +20,8 @@
 #include "sc_solver.h"
 
 #define STATE_MAGIC "SCSTATE"
-#define STATE_VERSION 2u
+#define STATE_VERSION 3u
+#define STATE_VERSION_NO_WEIGHTS 2u
 #define STATE_VERSION_SGD_ONLY 1u
 
 typedef struct wbuf {
@@ -52,6 +56,28 @@ static void put_str(wbuf *b, const char *s)
 {
     put_u32(b, (uint32_t)strlen(s));
     put(b, s, strlen(s));
+}
+
+/* Byte length and CRC32 of the weights file a state belongs to. */
+static sc_status weights_fingerprint(const char *path, uint64_t *size, uint32_t *crc,
+                                     sc_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sc_fail(err, SC_ERR_IO, "%s: cannot open the weights: %s", path, strerror(errno));
+    unsigned char buf[1 << 16];
+    size_t n;
+    *size = 0;
+    *crc = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        *crc = sc_crc32(*crc, buf, n);
+        *size += n;
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (failed)
+        return sc_fail(err, SC_ERR_IO, "%s: cannot read the weights", path);
+    return SC_OK;
 }
 
 /* solver.c owns the struct; this setter keeps this file independent of it. */
@@ -102,10 +128,15 @@ static sc_status put_layer_states(sc_net *net, wbuf *b)
     return SC_OK;
 }
 
-sc_status sc_solver_save_state(sc_solver *s, const char *path, const void *user, size_t user_size)
+sc_status sc_solver_save_state(sc_solver *s, const char *path, const char *weights,
+                               const void *user, size_t user_size)
 {
     sc_net *net = sc_solver_net(s);
     sc_error *err = sc_ctx_error(sc_net_ctx(net));
+    uint64_t wsize = 0;
+    uint32_t wcrc = 0;
+    if (weights)
+        SC_TRY(weights_fingerprint(weights, &wsize, &wcrc, err));
     wbuf b = {0};
     put(&b, STATE_MAGIC, 8);
     put_u32(&b, STATE_VERSION);
@@ -114,6 +145,8 @@ sc_status sc_solver_save_state(sc_solver *s, const char *path, const void *user,
     int histories = sc_solver_type_histories(type);
     put_u32(&b, (uint32_t)type);
     put_u32(&b, (uint32_t)histories);
+    put_u64(&b, wsize);
+    put_u32(&b, wcrc);
     sc_status st = put_params(net, &b, histories);
     if (st == SC_OK)
         st = put_layer_states(net, &b);
@@ -168,7 +201,8 @@ static sc_status read_file(const char *path, unsigned char **data, size_t *size,
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return sc_fail(err, SC_ERR_IO, "%s: cannot open solver state", path);
+        return sc_fail(err, SC_ERR_IO, "%s: cannot open the solver state: %s", path,
+                       strerror(errno));
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -191,12 +225,20 @@ typedef struct state_header {
     uint64_t iter;
     sc_solver_type type;
     int histories;
+    uint64_t weights_size; /* 0: not recorded */
+    uint32_t weights_crc;
 } state_header;
 
 static sc_status check_header(rbuf *r, state_header *h)
 {
     char magic[8];
     uint32_t version = 0, crc = 0;
+    if (r->n < 8 || memcmp(r->p, STATE_MAGIC, 8))
+        return sc_fail(r->err, SC_ERR_FORMAT,
+                       "%s: not a SphereCL solver state (no SCSTATE header)%s", r->path,
+                       r->n >= 2 && r->p[0] == 0x0a ? "; it looks like a .caffemodel: --snapshot "
+                                                      "takes the .solverstate written next to it"
+                                                    : "");
     if (r->n < 8 + 4 + 8 + 4)
         return sc_fail(r->err, SC_ERR_FORMAT, "%s: too short for a solver state", r->path);
     memcpy(&crc, r->p + r->n - 4, 4);
@@ -206,8 +248,7 @@ static sc_status check_header(rbuf *r, state_header *h)
     r->n -= 4;
     SC_TRY(get(r, magic, 8));
     SC_TRY(get_u32(r, &version));
-    if (memcmp(magic, STATE_MAGIC, 8) ||
-        (version != STATE_VERSION && version != STATE_VERSION_SGD_ONLY))
+    if (memcmp(magic, STATE_MAGIC, 8) || version < STATE_VERSION_SGD_ONLY || version > STATE_VERSION)
         return sc_fail(r->err, SC_ERR_FORMAT, "%s: not a SphereCL solver state (version %u)",
                        r->path, version);
     h->version = version;
@@ -224,7 +265,32 @@ static sc_status check_header(rbuf *r, state_header *h)
     if (type >= SC_SOLVER_TYPES || (int)histories != sc_solver_type_histories(h->type))
         return sc_fail(r->err, SC_ERR_FORMAT, "%s: unknown solver type %u with %u histories",
                        r->path, type, histories);
+    if (version >= STATE_VERSION) {
+        SC_TRY(get_u64(r, &h->weights_size));
+        SC_TRY(get_u32(r, &h->weights_crc));
+    }
     return SC_OK;
+}
+
+/* The weights next to a state must be the ones it was saved with: a damaged
+ * caffemodel, or one of another iteration, would resume a different run. */
+static sc_status check_weights(rbuf *r, const state_header *h, const char *weights)
+{
+    if (!weights || h->weights_size == 0)
+        return SC_OK; /* states before version 3 cannot tell */
+    uint64_t size = 0;
+    uint32_t crc = 0;
+    sc_status st = weights_fingerprint(weights, &size, &crc, r->err);
+    if (st != SC_OK)
+        return sc_error_prefix(r->err, "resuming from %s: ", r->path);
+    if (size == h->weights_size && crc == h->weights_crc)
+        return SC_OK;
+    return sc_fail(r->err, SC_ERR_FORMAT,
+                   "%s does not belong to %s: the state was saved with weights of %llu bytes "
+                   "(CRC32 %08x), the file has %llu bytes (CRC32 %08x); it is damaged or from "
+                   "another iteration or run",
+                   weights, r->path, (unsigned long long)h->weights_size, h->weights_crc,
+                   (unsigned long long)size, crc);
 }
 
 /* A state keeps the histories of the solver that wrote it: another type
@@ -308,7 +374,8 @@ static sc_status read_user(rbuf *r, void **user, size_t *user_size)
     return SC_OK;
 }
 
-sc_status sc_solver_load_state(sc_solver *s, const char *path, void **user, size_t *user_size)
+sc_status sc_solver_load_state(sc_solver *s, const char *path, const char *weights, void **user,
+                               size_t *user_size)
 {
     sc_net *net = sc_solver_net(s);
     sc_error *err = sc_ctx_error(sc_net_ctx(net));
@@ -324,6 +391,8 @@ sc_status sc_solver_load_state(sc_solver *s, const char *path, void **user, size
     sc_status st = check_header(&r, &h);
     if (st == SC_OK)
         st = check_type(&r, &h, sc_solver_get_type(s));
+    if (st == SC_OK)
+        st = check_weights(&r, &h, weights);
     if (st == SC_OK)
         st = read_params(&r, net, h.histories);
     if (st == SC_OK)

@@ -383,10 +383,30 @@ static sc_status compact(sc_loader *l, char **reason, sc_error *err)
     return SC_OK;
 }
 
+/* Labels index the classifier's outputs from 0; Caffe would silently drop a
+ * negative one from the loss (only its ignore_label is meant that way). */
+static sc_status check_label(const sc_loader_config *c, const sc_image_list *list,
+                             const sc_image_list_entry *e, sc_error *err)
+{
+    if (e->label >= 0 || (c->has_ignore_label && e->label == c->ignore_label))
+        return SC_OK;
+    return sc_fail(err, SC_ERR_PARSE,
+                   "%s:%d: label %d is negative: labels number the classes from 0 (a loss layer's "
+                   "ignore_label is the only negative label allowed%s)",
+                   list->file, e->line, e->label, c->has_ignore_label ? ", and it is another" : "");
+}
+
 static sc_status load_list(sc_loader *l, sc_error *err)
 {
     sc_image_list list = {0};
     SC_TRY(sc_image_list_load(l->cfg.list_path, &list, err));
+    for (size_t i = 0; i < list.count; i++) {
+        sc_status st = check_label(&l->cfg, &list, &list.items[i], err);
+        if (st != SC_OK) {
+            sc_image_list_free(&list);
+            return st;
+        }
+    }
     l->items = calloc(list.count + 1, sizeof *l->items);
     if (!l->items) {
         sc_image_list_free(&list);

@@ -11,7 +11,9 @@
  * Every list entry is decoded once when the loader is created; missing or
  * corrupt images are reported (path and reason) and left out. An image whose
  * size does not fit the net (after the optional resize) is an error naming
- * it: the list and the net disagree. A list with no usable image is an error. */
+ * it: the list and the net disagree, and so is a negative label (naming the
+ * list line) unless it is the loss's ignore_label. A list with no usable
+ * image is an error. */
 #ifndef SC_LOADER_H
 #define SC_LOADER_H
 
@@ -35,6 +37,8 @@ typedef struct sc_loader_config {
     int shuffle;             /* a new permutation every epoch */
     int bgr;                 /* channel order of the blob: BGR as Caffe's OpenCV loader */
     uint64_t seed;
+    int has_ignore_label;    /* the loss layer's ignore_label: the one negative label allowed */
+    int ignore_label;
     int threads;             /* decode threads (>= 1) */
     int prefetch;            /* batches decoded ahead (>= 1) */
 } sc_loader_config;

@@ -26,6 +26,7 @@ typedef struct vp_parser {
     size_t expected;   /* folds * 2 * per_fold, once the header is read */
     size_t capacity;   /* of out->items */
     int header_line;
+    int first_blank;   /* first blank line skipped among the pairs (0: none) */
 } vp_parser;
 
 static int vp_is_space(char ch)
@@ -159,8 +160,11 @@ static sc_status vp_line(vp_parser *p, char *s, const char *end, sc_error *err)
 {
     char *tok[VP_MAX_TOKENS];
     int ntok = vp_tokens(s, tok);
-    if (ntok == 0)
+    if (ntok == 0) {
+        if (p->header_line && !p->first_blank)
+            p->first_blank = p->line;
         return SC_OK;
+    }
     if (p->header_line == 0) {
         SC_TRY(vp_header(p, tok, ntok, err));
         return vp_alloc(p, vp_count_lines(s, end), err);
@@ -171,7 +175,29 @@ static sc_status vp_line(vp_parser *p, char *s, const char *end, sc_error *err)
     return vp_pair(p, tok, ntok, err);
 }
 
+static sc_status vp_run_lines(vp_parser *p, char *text, size_t len, sc_error *err);
+
+/* A pair missing at a blank line shifts every later pair into the wrong
+ * slot, and the error shows up far from it: point at the blank line. */
+static sc_status vp_blank_hint(const vp_parser *p, sc_status st, sc_error *err)
+{
+    if (st == SC_ERR_PARSE && p->first_blank && p->first_blank < p->line) {
+        size_t len = strlen(err->msg);
+        snprintf(err->msg + len, sizeof err->msg - len,
+                 " (line %d is blank: if a pair is missing there, every later pair moved up one "
+                 "place)",
+                 p->first_blank);
+    }
+    return st;
+}
+
 static sc_status vp_run(vp_parser *p, char *text, size_t len, sc_error *err)
+{
+    sc_status st = vp_run_lines(p, text, len, err);
+    return vp_blank_hint(p, st, err);
+}
+
+static sc_status vp_run_lines(vp_parser *p, char *text, size_t len, sc_error *err)
 {
     char *s = text, *end = text + len;
     while (s < end) {

@@ -518,6 +518,10 @@ static void test_malformed_pairs(void **state)
     /* a header promising billions allocates nothing large and fails cleanly */
     expect_bad("10000000 1000\nA 1 2\n", "pairs.txt:", "too many");
     expect_bad("100000 1000\nA 1 2\n", "pairs.txt:2:", "ends after 1 of");
+    /* a pair missing at a blank line: the error shows where later pairs
+     * stop fitting, and names the blank line that explains it */
+    expect_bad("1 2\nA 1 2\n\nA 1 B 2\nA 1 B 2\n", "pairs.txt:4:", "line 3 is blank");
+    expect_bad("1 2\nA 1 2\n\nA 1 B 2\nA 1 B 2\n", "pairs.txt:4:", "expected a matched pair");
 
     sc_lfw_pairs p;
     sc_error err = {0};

@@ -65,6 +65,9 @@ static const bad_case k_cases[] = {
                              "bottom: \"data\" top: \"ip\" inner_product_param { num_output: 5 } }\n"
                              "layer { name: \"l\" type: \"SoftmaxWithLoss\" bottom: \"ip\" "
                              "bottom: \"data\" top: \"loss\" }\n", NULL, "label"},
+    {"duplicate layer name", NET_HEAD CONV(3) "layer { name: \"conv1\" type: \"PReLU\" "
+                             "bottom: \"conv1\" top: \"conv1\" }\n", NULL,
+     "duplicate layer name 'conv1'"},
     {"non-repeated field twice", NET_HEAD "layer { name: \"c\" type: \"Convolution\" "
                                  "bottom: \"data\" top: \"c\" convolution_param { num_output: 4 "
                                  "num_output: 5 kernel_size: 3 } }\n", NULL, "num_output"},

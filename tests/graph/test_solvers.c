@@ -358,14 +358,14 @@ static void check_resume(sc_ctx *ctx, const solver_case *c)
     fd.pass = 0;
     run_iterations(ctx, s, &fd, 3);
     sc_assert_ok(ctx, sc_net_save_weights(sc_solver_net(s), model));
-    sc_assert_ok(ctx, sc_solver_save_state(s, state, "user", 4));
+    sc_assert_ok(ctx, sc_solver_save_state(s, state, NULL, "user", 4));
     sc_solver_destroy(s);
 
     s = make_solver(ctx, &p); /* fresh weights and zero histories until loaded */
     void *user = NULL;
     size_t user_size = 0;
     sc_assert_ok(ctx, sc_net_load_weights(sc_solver_net(s), model, NULL, 0));
-    sc_assert_ok(ctx, sc_solver_load_state(s, state, &user, &user_size));
+    sc_assert_ok(ctx, sc_solver_load_state(s, state, NULL, &user, &user_size));
     assert_int_equal(user_size, 4);
     assert_memory_equal(user, "user", 4);
     free(user);
@@ -432,7 +432,7 @@ static void save_state_of(sc_ctx *ctx, const char *lines, const char *path, int 
     sc_solver *s = make_solver(ctx, &p);
     feeder fd = {0};
     run_iterations(ctx, s, &fd, iterations);
-    sc_assert_ok(ctx, sc_solver_save_state(s, path, NULL, 0));
+    sc_assert_ok(ctx, sc_solver_save_state(s, path, NULL, NULL, 0));
     sc_solver_destroy(s);
 }
 
@@ -441,7 +441,7 @@ static void expect_refused(sc_ctx *ctx, const char *lines, const char *path, con
 {
     sc_solver_params p = load_params(lines);
     sc_solver *s = make_solver(ctx, &p);
-    sc_status st = sc_solver_load_state(s, path, NULL, NULL);
+    sc_status st = sc_solver_load_state(s, path, NULL, NULL, NULL);
     const char *msg = sc_ctx_message(ctx);
     printf("refused: %s\n", msg);
     assert_int_not_equal(st, SC_OK);
@@ -485,8 +485,8 @@ static unsigned char *read_file(const char *path, size_t *size)
     return data;
 }
 
-/* Rewrites a version 2 SGD state as the version 1 format: no type and
- * histories fields after the iteration, a new CRC. */
+/* Rewrites a version 3 SGD state as the version 1 format: no type,
+ * histories and weights fields after the iteration, a new CRC. */
 static void write_version1(const char *v2, const char *v1)
 {
     size_t n;
@@ -495,13 +495,13 @@ static void write_version1(const char *v2, const char *v1)
     memcpy(&version, d + 8, 4);
     memcpy(&type, d + 20, 4);
     memcpy(&histories, d + 24, 4);
-    assert_int_equal(version, 2);
+    assert_int_equal(version, 3);
     assert_int_equal(type, SC_SOLVER_SGD);
     assert_int_equal(histories, 1);
     version = 1;
     memcpy(d + 8, &version, 4);
-    memmove(d + 20, d + 28, n - 28);
-    n -= 8;
+    memmove(d + 20, d + 40, n - 40); /* type, histories, weights size and CRC */
+    n -= 20;
     uint32_t crc = sc_crc32(0, d, n - 4);
     memcpy(d + n - 4, &crc, 4);
     FILE *f = fopen(v1, "wb");
@@ -522,7 +522,7 @@ static void test_version1_state_loads(void **state)
     sc_solver *s = make_solver(ctx, &p);
     feeder fd = {0};
     run_iterations(ctx, s, &fd, 2);
-    sc_assert_ok(ctx, sc_solver_save_state(s, v2, NULL, 0));
+    sc_assert_ok(ctx, sc_solver_save_state(s, v2, NULL, NULL, 0));
     static float saved[MAX_FLOATS], loaded[MAX_FLOATS];
     size_t n = snapshot_values(ctx, s, saved);
     sc_solver_destroy(s);
@@ -530,7 +530,7 @@ static void test_version1_state_loads(void **state)
 
     s = make_solver(ctx, &p);
     sc_net *net = sc_solver_net(s);
-    sc_assert_ok(ctx, sc_solver_load_state(s, v1, NULL, NULL));
+    sc_assert_ok(ctx, sc_solver_load_state(s, v1, NULL, NULL, NULL));
     assert_int_equal(sc_solver_iter(s), 2);
     snapshot_values(ctx, s, loaded);
     /* weights are not in the state: compare the histories */
