@@ -118,6 +118,18 @@ static int stage_image(extractor *x, const char *path, float *dst)
     return st == SC_OK;
 }
 
+/* A live count on a terminal; in a log, a line every 10%. */
+static void report_progress(size_t done, size_t total)
+{
+    if (isatty(STDOUT_FILENO)) {
+        if (done % 64 == 0 || done == total)
+            printf("\r  features: %zu / %zu images%s", done, total, done == total ? "\n" : "");
+        fflush(stdout);
+    } else if (done * 10 / total != (done - 1) * 10 / total) {
+        printf("  features: %zu / %zu images (%zu%%)\n", done, total, done * 100 / total);
+    }
+}
+
 /* Features of every image: [f(x), f(mirror x)] (2 * dim floats each). */
 static int extract(extractor *x, const image_ref *imgs, size_t n_imgs, float *features)
 {
@@ -140,11 +152,8 @@ static int extract(extractor *x, const image_ref *imgs, size_t n_imgs, float *fe
             done += (size_t)staged;
             staged = 0;
         }
-        if (isatty(STDOUT_FILENO) && (i % 64 == 0 || i + 1 == n_imgs))
-            printf("\r  features: %zu / %zu images", i + 1, n_imgs);
+        report_progress(i + 1, n_imgs);
     }
-    if (isatty(STDOUT_FILENO))
-        printf("\n");
     return 1;
 }
 

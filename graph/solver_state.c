@@ -18,11 +18,8 @@
 
 #include "net_internal.h"
 #include "sc_solver.h"
+#include "solver_state_file.h"
 
-#define STATE_MAGIC "SCSTATE"
-#define STATE_VERSION 3u
-#define STATE_VERSION_NO_WEIGHTS 2u
-#define STATE_VERSION_SGD_ONLY 1u
 
 typedef struct wbuf {
     unsigned char *p;
@@ -138,8 +135,8 @@ sc_status sc_solver_save_state(sc_solver *s, const char *path, const char *weigh
     if (weights)
         SC_TRY(weights_fingerprint(weights, &wsize, &wcrc, err));
     wbuf b = {0};
-    put(&b, STATE_MAGIC, 8);
-    put_u32(&b, STATE_VERSION);
+    put(&b, SC_STATE_MAGIC, 8);
+    put_u32(&b, SC_STATE_VERSION);
     put_u64(&b, (uint64_t)sc_solver_iter(s));
     sc_solver_type type = sc_solver_get_type(s);
     int histories = sc_solver_type_histories(type);
@@ -166,37 +163,6 @@ sc_status sc_solver_save_state(sc_solver *s, const char *path, const char *weigh
 
 /* ------------------------------------------------------------------ read */
 
-typedef struct rbuf {
-    const unsigned char *p;
-    size_t n, off;
-    const char *path;
-    sc_error *err;
-} rbuf;
-
-static sc_status get(rbuf *r, void *dst, size_t n)
-{
-    if (n > r->n - r->off)
-        return sc_fail(r->err, SC_ERR_FORMAT, "%s: truncated at byte %zu", r->path, r->off);
-    memcpy(dst, r->p + r->off, n);
-    r->off += n;
-    return SC_OK;
-}
-
-static sc_status get_u32(rbuf *r, uint32_t *v) { return get(r, v, 4); }
-static sc_status get_u64(rbuf *r, uint64_t *v) { return get(r, v, 8); }
-
-static sc_status get_str(rbuf *r, char *dst, size_t cap)
-{
-    uint32_t len = 0;
-    SC_TRY(get_u32(r, &len));
-    if (len >= cap)
-        return sc_fail(r->err, SC_ERR_FORMAT, "%s: name of %u bytes at byte %zu", r->path, len,
-                       r->off);
-    SC_TRY(get(r, dst, len));
-    dst[len] = '\0';
-    return SC_OK;
-}
-
 static sc_status read_file(const char *path, unsigned char **data, size_t *size, sc_error *err)
 {
     FILE *f = fopen(path, "rb");
@@ -219,159 +185,86 @@ static sc_status read_file(const char *path, unsigned char **data, size_t *size,
     return SC_OK;
 }
 
-/* What the file says about the solver that wrote it. */
-typedef struct state_header {
-    uint32_t version;
-    uint64_t iter;
-    sc_solver_type type;
-    int histories;
-    uint64_t weights_size; /* 0: not recorded */
-    uint32_t weights_crc;
-} state_header;
-
-static sc_status check_header(rbuf *r, state_header *h)
+/* A state keeps the histories of the solver that wrote it: another type
+ * would read them as something else (Adam's m as AdaGrad's sum of squares). */
+static sc_status check_type(const sc_state_file *f, const char *path, sc_solver_type mine,
+                            sc_error *err)
 {
-    char magic[8];
-    uint32_t version = 0, crc = 0;
-    if (r->n < 8 || memcmp(r->p, STATE_MAGIC, 8))
-        return sc_fail(r->err, SC_ERR_FORMAT,
-                       "%s: not a SphereCL solver state (no SCSTATE header)%s", r->path,
-                       r->n >= 2 && r->p[0] == 0x0a ? "; it looks like a .caffemodel: --snapshot "
-                                                      "takes the .solverstate written next to it"
-                                                    : "");
-    if (r->n < 8 + 4 + 8 + 4)
-        return sc_fail(r->err, SC_ERR_FORMAT, "%s: too short for a solver state", r->path);
-    memcpy(&crc, r->p + r->n - 4, 4);
-    if (crc != sc_crc32(0, r->p, r->n - 4))
-        return sc_fail(r->err, SC_ERR_FORMAT, "%s: CRC mismatch (damaged or truncated file)",
-                       r->path);
-    r->n -= 4;
-    SC_TRY(get(r, magic, 8));
-    SC_TRY(get_u32(r, &version));
-    if (memcmp(magic, STATE_MAGIC, 8) || version < STATE_VERSION_SGD_ONLY || version > STATE_VERSION)
-        return sc_fail(r->err, SC_ERR_FORMAT, "%s: not a SphereCL solver state (version %u)",
-                       r->path, version);
-    h->version = version;
-    SC_TRY(get_u64(r, &h->iter));
-    h->type = SC_SOLVER_SGD;
-    h->histories = 1;
-    if (version == STATE_VERSION_SGD_ONLY)
+    if (f->type >= SC_SOLVER_TYPES ||
+        (int)f->histories != sc_solver_type_histories((sc_solver_type)f->type))
+        return sc_fail(err, SC_ERR_FORMAT, "%s: unknown solver type %u with %u histories", path,
+                       f->type, f->histories);
+    if ((sc_solver_type)f->type == mine)
         return SC_OK;
-    uint32_t type = 0, histories = 0;
-    SC_TRY(get_u32(r, &type));
-    SC_TRY(get_u32(r, &histories));
-    h->type = (sc_solver_type)type;
-    h->histories = (int)histories;
-    if (type >= SC_SOLVER_TYPES || (int)histories != sc_solver_type_histories(h->type))
-        return sc_fail(r->err, SC_ERR_FORMAT, "%s: unknown solver type %u with %u histories",
-                       r->path, type, histories);
-    if (version >= STATE_VERSION) {
-        SC_TRY(get_u64(r, &h->weights_size));
-        SC_TRY(get_u32(r, &h->weights_crc));
-    }
-    return SC_OK;
+    return sc_fail(err, SC_ERR_FORMAT,
+                   "%s: was saved by the %s solver%s, this solver is %s: resume with type \"%s\"",
+                   path, sc_solver_type_name((sc_solver_type)f->type),
+                   f->version == SC_STATE_VERSION_SGD_ONLY ? " (a version 1 state)" : "",
+                   sc_solver_type_name(mine), sc_solver_type_name((sc_solver_type)f->type));
 }
 
 /* The weights next to a state must be the ones it was saved with: a damaged
  * caffemodel, or one of another iteration, would resume a different run. */
-static sc_status check_weights(rbuf *r, const state_header *h, const char *weights)
+static sc_status check_weights(const sc_state_file *f, const char *path, const char *weights,
+                               sc_error *err)
 {
-    if (!weights || h->weights_size == 0)
+    if (!weights || f->weights_size == 0)
         return SC_OK; /* states before version 3 cannot tell */
     uint64_t size = 0;
     uint32_t crc = 0;
-    sc_status st = weights_fingerprint(weights, &size, &crc, r->err);
+    sc_status st = weights_fingerprint(weights, &size, &crc, err);
     if (st != SC_OK)
-        return sc_error_prefix(r->err, "resuming from %s: ", r->path);
-    if (size == h->weights_size && crc == h->weights_crc)
+        return sc_error_prefix(err, "resuming from %s: ", path);
+    if (size == f->weights_size && crc == f->weights_crc)
         return SC_OK;
-    return sc_fail(r->err, SC_ERR_FORMAT,
+    return sc_fail(err, SC_ERR_FORMAT,
                    "%s does not belong to %s: the state was saved with weights of %llu bytes "
                    "(CRC32 %08x), the file has %llu bytes (CRC32 %08x); it is damaged or from "
                    "another iteration or run",
-                   weights, r->path, (unsigned long long)h->weights_size, h->weights_crc,
+                   weights, path, (unsigned long long)f->weights_size, f->weights_crc,
                    (unsigned long long)size, crc);
 }
 
-/* A state keeps the histories of the solver that wrote it: another type
- * would read them as something else (Adam's m as AdaGrad's sum of squares). */
-static sc_status check_type(rbuf *r, const state_header *h, sc_solver_type mine)
+/* Every blob of the file matches the net's parameters, before anything is written. */
+static sc_status check_params(const sc_state_file *f, const char *path, sc_net *net,
+                              sc_error *err)
 {
-    if (h->type == mine)
-        return SC_OK;
-    return sc_fail(r->err, SC_ERR_FORMAT,
-                   "%s: was saved by the %s solver%s, this solver is %s: resume with type \"%s\"",
-                   r->path, sc_solver_type_name(h->type),
-                   h->version == STATE_VERSION_SGD_ONLY ? " (a version 1 state)" : "",
-                   sc_solver_type_name(mine), sc_solver_type_name(h->type));
-}
-
-/* Copies count floats of the file into a device buffer. */
-static sc_status get_buffer(rbuf *r, sc_net *net, const char *name, cl_mem mem, uint64_t count)
-{
-    if (count > (r->n - r->off) / 4)
-        return sc_fail(r->err, SC_ERR_FORMAT, "%s: truncated history of %s", r->path, name);
-    SC_TRY(sc_buffer_write(sc_net_ctx(net), mem, 0, count * 4, r->p + r->off));
-    r->off += count * 4;
-    return SC_OK;
-}
-
-static sc_status read_params(rbuf *r, sc_net *net, int histories)
-{
-    uint32_t n = 0;
-    SC_TRY(get_u32(r, &n));
-    if (n != sc_net_param_count(net))
-        return sc_fail(r->err, SC_ERR_SHAPE, "%s: holds %u parameter blobs, the net has %zu",
-                       r->path, n, sc_net_param_count(net));
-    for (uint32_t i = 0; i < n; i++) {
-        char name[512];
-        uint64_t count = 0;
+    if (f->n_params != sc_net_param_count(net))
+        return sc_fail(err, SC_ERR_SHAPE, "%s: holds %zu parameter blobs, the net has %zu", path,
+                       f->n_params, sc_net_param_count(net));
+    for (size_t i = 0; i < f->n_params; i++) {
         sc_param_info pi;
-        SC_TRY(get_str(r, name, sizeof name));
-        SC_TRY(get_u64(r, &count));
         SC_TRY(sc_net_param(net, i, &pi));
-        if (strcmp(name, pi.name) || count != pi.count)
-            return sc_fail(r->err, SC_ERR_SHAPE,
-                           "%s: blob %u is %s (%llu values), the net has %s (%zu values)", r->path,
-                           i, name, (unsigned long long)count, pi.name, pi.count);
-        SC_TRY(get_buffer(r, net, name, pi.history, count));
-        if (histories == 2)
-            SC_TRY(get_buffer(r, net, name, pi.history2, count));
+        if (strcmp(f->params[i].name, pi.name) || f->params[i].count != pi.count)
+            return sc_fail(err, SC_ERR_SHAPE,
+                           "%s: blob %zu is %s (%llu values), the net has %s (%zu values)", path, i,
+                           f->params[i].name, (unsigned long long)f->params[i].count, pi.name,
+                           pi.count);
     }
     return SC_OK;
 }
 
-static sc_status read_layer_states(rbuf *r, sc_net *net)
+static sc_status apply(const sc_state_file *f, sc_solver *s, void **user, size_t *user_size)
 {
-    uint32_t n = 0;
-    SC_TRY(get_u32(r, &n));
-    for (uint32_t i = 0; i < n; i++) {
-        char name[512];
-        uint64_t iter = 0;
-        float lambda = 0;
-        SC_TRY(get_str(r, name, sizeof name));
-        SC_TRY(get_u64(r, &iter));
-        SC_TRY(get(r, &lambda, 4));
-        SC_TRY(sc_net_state_set(net, name, (long long)iter));
+    sc_net *net = sc_solver_net(s);
+    sc_ctx *ctx = sc_net_ctx(net);
+    for (size_t i = 0; i < f->n_params; i++) {
+        sc_param_info pi;
+        SC_TRY(sc_net_param(net, i, &pi));
+        cl_mem dst[2] = {pi.history, pi.history2};
+        for (uint32_t k = 0; k < f->histories; k++)
+            SC_TRY(sc_buffer_write(ctx, dst[k], 0, pi.count * 4, f->params[i].history[k]));
     }
-    return SC_OK;
-}
-
-static sc_status read_user(rbuf *r, void **user, size_t *user_size)
-{
-    uint64_t n = 0;
-    SC_TRY(get_u64(r, &n));
-    if (n > r->n - r->off)
-        return sc_fail(r->err, SC_ERR_FORMAT, "%s: truncated user block", r->path);
+    for (size_t i = 0; i < f->n_layers; i++)
+        SC_TRY(sc_net_state_set(net, f->layers[i].name, (long long)f->layers[i].iteration));
     if (user) {
-        *user = malloc(n ? n : 1);
+        *user = malloc(f->user_size ? f->user_size : 1);
         if (!*user)
-            return sc_fail(r->err, SC_ERR_NOMEM, "out of host memory");
-        memcpy(*user, r->p + r->off, n);
-        *user_size = n;
+            return sc_fail(sc_ctx_error(ctx), SC_ERR_NOMEM, "out of host memory");
+        memcpy(*user, f->user, f->user_size);
+        *user_size = f->user_size;
     }
-    r->off += n;
-    return SC_OK;
+    return sc_solver_state_iter_set(s, (int)f->iteration);
 }
 
 sc_status sc_solver_load_state(sc_solver *s, const char *path, const char *weights, void **user,
@@ -386,21 +279,17 @@ sc_status sc_solver_load_state(sc_solver *s, const char *path, const char *weigh
     unsigned char *data = NULL;
     size_t size = 0;
     SC_TRY(read_file(path, &data, &size, err));
-    rbuf r = {.p = data, .n = size, .path = path, .err = err};
-    state_header h = {0};
-    sc_status st = check_header(&r, &h);
+    sc_state_file f;
+    sc_status st = sc_state_file_parse(data, size, path, &f, err);
     if (st == SC_OK)
-        st = check_type(&r, &h, sc_solver_get_type(s));
+        st = check_type(&f, path, sc_solver_get_type(s), err);
     if (st == SC_OK)
-        st = check_weights(&r, &h, weights);
+        st = check_weights(&f, path, weights, err);
     if (st == SC_OK)
-        st = read_params(&r, net, h.histories);
-    if (st == SC_OK)
-        st = read_layer_states(&r, net);
-    if (st == SC_OK)
-        st = read_user(&r, user, user_size);
-    if (st == SC_OK)
-        st = sc_solver_state_iter_set(s, (int)h.iter);
+        st = check_params(&f, path, net, err);
+    if (st == SC_OK) /* the file is whole and fits: only now is the net changed */
+        st = apply(&f, s, user, user_size);
+    sc_state_file_free(&f);
     free(data);
     return st;
 }

@@ -472,25 +472,33 @@ static sc_status probe_pnm(const unsigned char *data, size_t size, const char *n
     return SC_OK;
 }
 
+sc_status sc_image_probe_memory(const unsigned char *data, size_t size, const char *name,
+                                int *width, int *height, sc_error *err)
+{
+    *width = *height = 0;
+    sc_status st;
+    switch (sc_image_sniff(data, size)) {
+    case SC_IMAGE_JPEG: st = probe_jpeg(data, size, name, width, height, err); break;
+    case SC_IMAGE_PNG: st = probe_png(data, size, name, width, height, err); break;
+    case SC_IMAGE_PNM: st = probe_pnm(data, size, name, width, height, err); break;
+    default:
+        st = sc_fail(err, SC_ERR_FORMAT, size ? "%s: not an image (no JPEG, PNG or PGM/PPM signature "
+                                                "in its first bytes)"
+                                              : "%s: empty file (0 bytes)",
+                     name);
+    }
+    if (st == SC_OK)
+        st = check_dims(name, *width, *height, 1, err);
+    return st;
+}
+
 sc_status sc_image_probe(const char *path, int *width, int *height, sc_error *err)
 {
     *width = *height = 0;
     unsigned char *data;
     size_t size;
     SC_TRY(sc_read_file(path, SC_IMAGE_MAX_FILE, &data, &size, err));
-    sc_status st;
-    switch (sc_image_sniff(data, size)) {
-    case SC_IMAGE_JPEG: st = probe_jpeg(data, size, path, width, height, err); break;
-    case SC_IMAGE_PNG: st = probe_png(data, size, path, width, height, err); break;
-    case SC_IMAGE_PNM: st = probe_pnm(data, size, path, width, height, err); break;
-    default:
-        st = sc_fail(err, SC_ERR_FORMAT, size ? "%s: not an image (no JPEG, PNG or PGM/PPM signature "
-                                                "in its first bytes)"
-                                              : "%s: empty file (0 bytes)",
-                     path);
-    }
+    sc_status st = sc_image_probe_memory(data, size, path, width, height, err);
     free(data);
-    if (st == SC_OK)
-        st = check_dims(path, *width, *height, 1, err);
     return st;
 }

@@ -51,6 +51,8 @@ sc_status sc_image_load(const char *path, int want_channels, sc_image *out, sc_e
  * the pixels (a cheap check of a whole list before any work). Errors as
  * sc_image_load's; a file whose header is fine may still fail to decode. */
 sc_status sc_image_probe(const char *path, int *width, int *height, sc_error *err);
+sc_status sc_image_probe_memory(const unsigned char *data, size_t size, const char *name,
+                                int *width, int *height, sc_error *err);
 
 /* Same as sc_image_load for bytes already in memory; name is used in messages. */
 sc_status sc_image_decode(const unsigned char *data, size_t size, const char *name,
