@@ -1,309 +1,424 @@
-/* sphere-eval: face verification accuracy of a deploy net on an LFW-style
- * pairs file with the SphereFace protocol: the feature of an image is
- * concat(f(x), f(mirror x)); 10 folds; per test fold the mean feature of the
- * other folds is subtracted, features are L2-normalised, pairs are scored by
- * cosine, and the threshold is chosen on the other 9 folds. */
+/* sphere-eval: face verification accuracy of a deploy net with the
+ * SphereFace / LFW protocol (features of each image and its mirror,
+ * concatenated; 10 folds, per-fold mean subtraction and threshold), LFW
+ * View 1 (threshold on pairsDevTrain, accuracy on pairsDevTest), and the
+ * angular Fisher score of a labelled set. Features come from the net
+ * (decoding overlapped with the device, apps/common/extractor.c) or from a
+ * file sphere-extract wrote. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "image.h"
-#include "image_input.h"
-#include "sc_graph.h"
+#include "extractor.h"
+#include "face_metrics.h"
+#include "features_io.h"
+#include "image_list.h"
+#include "sc_runtime.h"
 #include "verification.h"
 
 typedef struct eval_args {
-    const char *net, *weights, *pairs, *root, *ext, *feature, *device;
-    int batch, rgb, resize;
+    const char *net, *weights, *pairs, *root, *ext, *feature, *device, *features, *fisher;
+    int batch, rgb, resize, view1, threads;
     float mean, scale;
 } eval_args;
 
-typedef struct image_ref {
-    const char *name;
-    int n;
-} image_ref;
-
 static const char k_description[] =
-    "Verification accuracy (LFW 10-fold protocol) of the net's feature blob on the pairs file;\n"
-    "images are DIR/<Name>/<Name>_NNNN.<ext>, fed with their mirror. Channel order is BGR, as\n"
-    "Caffe's ImageData feeds training, unless --rgb. Every image is checked against the net's\n"
-    "input before any work: a size that differs is an error, unless --resize converts it\n"
-    "(bilinear, OpenCV's INTER_LINEAR geometry).\n";
+    "Verification accuracy of a net's features with the SphereFace / LFW protocol: the feature\n"
+    "of an image is concat(f(x), f(mirror x)); 10 folds, each scored with the mean of the other\n"
+    "folds subtracted and the threshold chosen on them. Images are DIR/<Name>/<Name>_NNNN.<ext>,\n"
+    "fed as B, G, R planes (as Caffe's ImageData trains) unless --rgb, and checked against the\n"
+    "net's input before any work: a size that differs is an error unless --resize (bilinear).\n"
+    "--view1: --pairs names the folder of pairsDevTrain.txt and pairsDevTest.txt (LFW View 1:\n"
+    "threshold on DevTrain, accuracy on DevTest). --features FILE evaluates features written by\n"
+    "sphere-extract (rows named <Name>/<Name>_NNNN.<ext>) instead of running a net. --fisher LIST\n"
+    "adds the angular Fisher score (SphereFace appendix E) of a labelled list \"relpath label\"\n"
+    "under --root.\n";
 
-/* Parses the command line into a; returns SC_CLI_CONTINUE or an exit status. */
 static int parse_args(int argc, char **argv, eval_args *a)
 {
     *a = (eval_args){.ext = "jpg", .feature = "fc5", .batch = 32, .mean = 127.5f,
-                     .scale = 0.0078125f};
+                     .scale = 0.0078125f, .threads = 2};
     const sc_opt opts[] = {
-        {SC_STR("--net", &a->net, "FILE", "deploy prototxt"), .required = 1},
-        {SC_STR("--weights", &a->weights, "FILE", "caffemodel"), .required = 1},
-        {SC_STR("--pairs", &a->pairs, "FILE", "LFW-style pairs file"), .required = 1},
-        {SC_STR("--root", &a->root, "DIR", "image folder"), .required = 1},
+        {SC_STR("--net", &a->net, "FILE", "deploy prototxt (unless --features)")},
+        {SC_STR("--weights", &a->weights, "FILE", "caffemodel (unless --features)")},
+        {SC_STR("--pairs", &a->pairs, "FILE", "LFW pairs file (a folder with --view1)"),
+         .required = 1},
+        {SC_STR("--root", &a->root, "DIR", "image folder (unless --features)")},
+        {SC_STR("--features", &a->features, "FILE", "precomputed features (.txt or .npy)")},
+        {SC_FLAG("--view1", &a->view1, "LFW View 1: pairsDevTrain.txt, pairsDevTest.txt")},
+        {SC_STR("--fisher", &a->fisher, "LIST", "also the angular Fisher score of this list")},
         {SC_STR("--ext", &a->ext, "EXT", "image file extension")},
         {SC_STR("--feature", &a->feature, "BLOB", "feature blob")},
         {SC_FLAG("--rgb", &a->rgb, "feed R, G, B planes instead of B, G, R")},
         {SC_FLOAT("--mean", &a->mean, "X", "subtracted from every pixel", -255, 255)},
         {SC_FLOAT("--scale", &a->scale, "X", "applied after the mean", -1e6, 1e6)},
-        {SC_INT("--batch", &a->batch, "N", "images per forward (rounded up to even)", 1, 65536)},
+        {SC_INT("--batch", &a->batch, "N", "network inputs per forward (rounded up to even)", 1,
+                65536)},
+        {SC_INT("--threads", &a->threads, "N", "image decoding threads", 1, 64)},
         {SC_FLAG("--resize", &a->resize, "resize images to the net's input")},
         {SC_DEVICE_OPT(&a->device)},
     };
     const sc_cli cli = {.prog = "sphere-eval",
-                        .synopsis = "--net DEPLOY --weights W --pairs FILE --root DIR [options]",
-                        .description = k_description,
-                        .opts = opts,
+                        .synopsis = "--pairs FILE (--net DEPLOY --weights W --root DIR | "
+                                    "--features FILE) [options]",
+                        .description = k_description, .opts = opts,
                         .n_opts = sizeof opts / sizeof opts[0]};
-    return sc_cli_parse(&cli, argc, argv);
+    int rc = sc_cli_parse(&cli, argc, argv);
+    if (rc == SC_CLI_CONTINUE && !a->features && (!a->net || !a->weights || !a->root))
+        rc = sc_cli_usage_error(&cli, "--net, --weights and --root are required (or --features)");
+    if (rc == SC_CLI_CONTINUE && a->fisher && (a->features || !a->root))
+        rc = sc_cli_usage_error(&cli, "--fisher runs the net: it needs --net, --weights, --root");
+    return rc;
 }
 
-/* Index of (name, n) among the distinct images, adding it when new. */
-static size_t image_index(image_ref *imgs, size_t *count, const char *name, int n)
+static double now_s(void)
 {
-    for (size_t i = *count; i-- > 0;)
-        if (imgs[i].n == n && !strcmp(imgs[i].name, name))
-            return i;
-    imgs[*count] = (image_ref){name, n};
-    return (*count)++;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-typedef struct extractor {
-    const eval_args *a;
-    sc_ctx *ctx;
-    sc_net *net;
-    sc_input_shape shape;
-    size_t per_image, dim;
-    int batch;
-    float *in, *out;
-} extractor;
+/* ------------------------------------------------------- image table */
 
-/* Runs the net on `count` staged inputs and appends their features. */
-static int run_batch(extractor *x, int count, float *dst)
+/* The distinct images of one or more pairs sets, found by hash. */
+typedef struct image_table {
+    char **paths;     /* relative: <Name>/<Name>_NNNN.<ext> */
+    size_t n, cap;
+    size_t *slots;    /* open addressing: index + 1, 0 empty */
+    size_t n_slots;
+} image_table;
+
+static void table_free(image_table *t)
 {
-    if (sc_net_write_blob(x->net, "data", x->in, x->per_image * (size_t)x->batch) != SC_OK ||
-        sc_net_forward(x->net) != SC_OK ||
-        sc_net_read_blob(x->net, x->a->feature, x->out, x->dim * (size_t)x->batch) != SC_OK) {
-        fprintf(stderr, "sphere-eval: %s\n", sc_ctx_message(x->ctx));
-        return 0;
+    for (size_t i = 0; i < t->n; i++)
+        free(t->paths[i]);
+    free(t->paths);
+    free(t->slots);
+    memset(t, 0, sizeof *t);
+}
+
+/* Index of a relative path, adding it when new; -1 when out of memory. */
+static long table_index(image_table *t, const char *rel)
+{
+    if (t->n_slots == 0 || 2 * (t->n + 1) > t->n_slots) { /* keep the load under a half */
+        size_t ns = t->n_slots ? t->n_slots * 2 : 4096;
+        size_t *slots = calloc(ns, sizeof *slots);
+        if (!slots)
+            return -1;
+        for (size_t i = 0; i < t->n; i++) {
+            size_t h = sc_hash64(t->paths[i], strlen(t->paths[i]), 0) & (ns - 1);
+            while (slots[h])
+                h = (h + 1) & (ns - 1);
+            slots[h] = i + 1;
+        }
+        free(t->slots);
+        t->slots = slots;
+        t->n_slots = ns;
     }
-    memcpy(dst, x->out, x->dim * (size_t)count * sizeof *dst);
-    return 1;
+    size_t h = sc_hash64(rel, strlen(rel), 0) & (t->n_slots - 1);
+    for (; t->slots[h]; h = (h + 1) & (t->n_slots - 1))
+        if (!strcmp(t->paths[t->slots[h] - 1], rel))
+            return (long)t->slots[h] - 1;
+    if (!sc_grow((void **)&t->paths, &t->cap, t->n + 1, sizeof *t->paths) ||
+        !(t->paths[t->n] = strdup(rel)))
+        return -1;
+    t->slots[h] = ++t->n;
+    return (long)t->n - 1;
 }
 
-/* Decodes an image and writes it and its mirror as two network inputs,
- * resizing it first under --resize; any other size mismatch is an error. */
-static int stage_image(extractor *x, const char *path, float *dst)
+/* One pairs set mapped onto the table. */
+typedef struct pair_set {
+    sc_lfw_pairs pairs;
+    size_t *i1, *i2;
+    int *same, *fold;
+} pair_set;
+
+static void pair_set_free(pair_set *p)
 {
-    sc_error err = {0};
-    sc_image img = {0}, resized = {0};
-    const sc_image *use = &img;
-    const float m = x->a->mean;
-    sc_pixel_norm norm = {{m, m, m}, x->a->scale, !x->a->rgb};
-    sc_status st = sc_image_load(path, x->shape.c, &img, &err);
-    if (st == SC_OK && x->a->resize && (img.w != x->shape.w || img.h != x->shape.h)) {
-        st = sc_image_resize_bilinear(&img, x->shape.w, x->shape.h, &resized, &err);
-        use = &resized;
+    sc_lfw_pairs_free(&p->pairs);
+    free(p->i1), free(p->i2), free(p->same), free(p->fold);
+}
+
+static sc_status index_pairs(const char *path, const char *ext, image_table *t, pair_set *p,
+                             sc_error *err)
+{
+    SC_TRY(sc_lfw_pairs_load(path, &p->pairs, err));
+    size_t n = p->pairs.count;
+    p->i1 = malloc(n * sizeof *p->i1);
+    p->i2 = malloc(n * sizeof *p->i2);
+    p->same = malloc(n * sizeof *p->same);
+    p->fold = malloc(n * sizeof *p->fold);
+    if (!p->i1 || !p->i2 || !p->same || !p->fold)
+        return sc_fail(err, SC_ERR_NOMEM, "out of host memory");
+    for (size_t k = 0; k < n; k++) {
+        const sc_lfw_pair *q = &p->pairs.items[k];
+        char a[1024], b[1024];
+        SC_TRY(sc_lfw_image_path(NULL, q->name1, q->n1, ext, a, sizeof a, err));
+        SC_TRY(sc_lfw_image_path(NULL, q->name2, q->n2, ext, b, sizeof b, err));
+        long ia = table_index(t, a), ib = table_index(t, b);
+        if (ia < 0 || ib < 0)
+            return sc_fail(err, SC_ERR_NOMEM, "out of host memory");
+        p->i1[k] = (size_t)ia;
+        p->i2[k] = (size_t)ib;
+        p->same[k] = q->same;
+        p->fold[k] = q->fold;
     }
-    for (int flip = 0; flip < 2 && st == SC_OK; flip++)
-        st = sc_image_to_input(use, &x->shape, &norm, flip, dst + x->per_image * (size_t)flip,
-                               path, &err);
-    sc_image_free(&img);
-    sc_image_free(&resized);
-    if (st != SC_OK)
-        fprintf(stderr, "sphere-eval: %s%s\n", err.msg,
-                st == SC_ERR_SHAPE ? " (--resize converts images to the net's input size)" : "");
-    return st == SC_OK;
+    return SC_OK;
 }
 
-/* A live count on a terminal; in a log, a line every 10%. */
-static void report_progress(size_t done, size_t total)
+/* --------------------------------------------------------- features */
+
+/* A live count on a terminal; in a log, a line each 10% (user: int, the
+ * last tenth printed, starting at -1). */
+static void progress(void *user, size_t done, size_t total)
 {
+    int *last = user, tenth = total ? (int)(done * 10 / total) : 10;
     if (isatty(STDOUT_FILENO)) {
-        if (done % 64 == 0 || done == total)
-            printf("\r  features: %zu / %zu images%s", done, total, done == total ? "\n" : "");
+        printf("\r  features: %zu / %zu images%s", done, total, done == total ? "\n" : "");
         fflush(stdout);
-    } else if (done * 10 / total != (done - 1) * 10 / total) {
-        printf("  features: %zu / %zu images (%zu%%)\n", done, total, done * 100 / total);
+    } else if (tenth != *last) {
+        *last = tenth;
+        printf("  features: %zu / %zu images (%d%%)\n", done, total, tenth * 10);
     }
 }
 
-/* Features of every image: [f(x), f(mirror x)] (2 * dim floats each). */
-static int extract(extractor *x, const image_ref *imgs, size_t n_imgs, float *features)
+/* Full paths of the table's images under root. */
+static char **full_paths(const char *root, char *const *rel, size_t n)
 {
-    int staged = 0;
-    size_t done = 0; /* network outputs written so far (2 per image) */
-    for (size_t i = 0; i < n_imgs; i++) {
-        char path[4096];
-        sc_error err = {0};
-        if (sc_lfw_image_path(x->a->root, imgs[i].name, imgs[i].n, x->a->ext, path, sizeof path,
-                              &err) != SC_OK) {
-            fprintf(stderr, "sphere-eval: %s\n", err.msg);
-            return 0;
-        }
-        if (!stage_image(x, path, x->in + x->per_image * (size_t)staged))
-            return 0;
-        staged += 2;
-        if (staged == x->batch || i + 1 == n_imgs) {
-            if (!run_batch(x, staged, features + done * x->dim))
-                return 0;
-            done += (size_t)staged;
-            staged = 0;
-        }
-        report_progress(i + 1, n_imgs);
+    char **p = calloc(n + 1, sizeof *p);
+    for (size_t i = 0; p && i < n; i++) {
+        size_t len = strlen(root) + strlen(rel[i]) + 2;
+        p[i] = malloc(len);
+        if (!p[i])
+            return p; /* caller frees; a NULL entry reports the failure */
+        snprintf(p[i], len, "%s%s%s", root, root[0] && root[strlen(root) - 1] != '/' ? "/" : "",
+                 rel[i]);
     }
-    return 1;
+    return p;
 }
 
-/* Builds the net; returns SC_CLI_CONTINUE or the exit status of the failure. */
-static int make_extractor(extractor *x, const eval_args *a)
+static void free_paths(char **p, size_t n)
 {
-    x->a = a;
-    x->batch = a->batch % 2 ? a->batch + 1 : a->batch; /* an image and its mirror together */
-    sc_ctx_options co = {.selector = a->device};
+    for (size_t i = 0; p && i < n; i++)
+        free(p[i]);
+    free(p);
+}
+
+/* Features of the table's images from the net (*rows: n x *dim). Returns
+ * an exit status; setup failures are 2 (input refused), the run's 1. */
+static int features_from_net(const eval_args *a, sc_extractor *x, const image_table *t,
+                             float **rows, size_t *dim)
+{
     sc_error err = {0};
-    sc_status st = sc_ctx_create(&co, &x->ctx, &err);
+    char **paths = full_paths(a->root, t->paths, t->n);
+    size_t wrong = 0;
+    int rc = SC_CLI_CONTINUE;
+    for (size_t i = 0; paths && i < t->n; i++)
+        if (!paths[i])
+            paths = (free_paths(paths, t->n), NULL);
+    *dim = sc_extractor_dim(x);
+    *rows = paths ? malloc(t->n * *dim * sizeof **rows) : NULL;
+    if (!*rows) {
+        fprintf(stderr, "sphere-eval: out of host memory for %zu feature rows\n", t->n);
+        rc = SC_EXIT_FAILED;
+    } else if (sc_extractor_check(x, (const char *const *)paths, t->n, &wrong, &err) != SC_OK) {
+        fprintf(stderr, "sphere-eval: %s\n", err.msg);
+        rc = SC_EXIT_USAGE;
+    } else if (sc_extractor_run(x, (const char *const *)paths, t->n, *rows, progress, &(int){-1},
+                                &err) != SC_OK) {
+        fprintf(stderr, "sphere-eval: %s\n", err.msg);
+        rc = SC_EXIT_FAILED;
+    }
+    free_paths(paths, t->n);
+    return rc;
+}
+
+/* Rows of a feature file in the table's order. */
+static int features_from_file(const eval_args *a, const image_table *t, float **rows,
+                              size_t *dim)
+{
+    sc_features f;
+    sc_error err = {0};
+    sc_status st = sc_features_read(a->features, &f, &err);
     if (st != SC_OK) {
         fprintf(stderr, "sphere-eval: %s\n", err.msg);
         return sc_cli_input_status(st);
     }
-    sc_net_options no = {.phase = SC_PHASE_TEST, .batch = x->batch};
-    char missing[4096];
-    sc_blob_info in, out;
-    if ((st = sc_net_create(x->ctx, a->net, &no, &x->net)) != SC_OK ||
-        (st = sc_net_load_weights(x->net, a->weights, missing, sizeof missing)) != SC_OK ||
-        (st = sc_net_blob(x->net, "data", &in)) != SC_OK ||
-        (st = sc_net_blob(x->net, a->feature, &out)) != SC_OK) {
-        fprintf(stderr, "sphere-eval: %s\n", sc_ctx_message(x->ctx));
+    image_table byname = {0};
+    int rc = SC_CLI_CONTINUE;
+    for (size_t i = 0; i < f.n && rc == SC_CLI_CONTINUE; i++)
+        if (table_index(&byname, f.names[i]) != (long)i) {
+            fprintf(stderr, "sphere-eval: %s: row %zu (%s) repeats an earlier image\n",
+                    a->features, i + 1, f.names[i]);
+            rc = SC_EXIT_USAGE;
+        }
+    *dim = f.dim;
+    *rows = rc == SC_CLI_CONTINUE ? malloc(t->n * f.dim * sizeof **rows) : NULL;
+    if (rc == SC_CLI_CONTINUE && !*rows)
+        rc = SC_EXIT_FAILED;
+    for (size_t i = 0; i < t->n && rc == SC_CLI_CONTINUE; i++) {
+        size_t before = byname.n;
+        long k = table_index(&byname, t->paths[i]);
+        if (k < 0 || byname.n != before) {
+            fprintf(stderr, "sphere-eval: %s has no features for %s\n", a->features,
+                    t->paths[i]);
+            rc = SC_EXIT_USAGE;
+        } else {
+            memcpy(*rows + i * f.dim, f.rows + (size_t)k * f.dim, f.dim * sizeof **rows);
+        }
+    }
+    table_free(&byname);
+    sc_features_free(&f);
+    return rc;
+}
+
+/* ------------------------------------------------------------ scoring */
+
+static float *gather(const float *rows, const size_t *idx, size_t n, size_t dim)
+{
+    float *out = malloc((n ? n : 1) * dim * sizeof *out);
+    for (size_t i = 0; out && i < n; i++)
+        memcpy(out + i * dim, rows + idx[i] * dim, dim * sizeof *out);
+    return out;
+}
+
+static void print_folds(const sc_verify_result *r)
+{
+    printf("fold ");
+    for (int k = 0; k < r->folds; k++)
+        printf(" %6d", k + 1);
+    printf("    AVE\nACC  ");
+    for (int k = 0; k < r->folds; k++)
+        printf(" %6.2f", 100 * r->accuracy[k]);
+    printf(" %6.2f\nTHR  ", 100 * r->mean);
+    for (int k = 0; k < r->folds; k++)
+        printf(" %6.3f", r->threshold[k]);
+    printf("\n");
+}
+
+static int score_lfw(const pair_set *p, const float *rows, size_t dim)
+{
+    size_t n = p->pairs.count;
+    float *f1 = gather(rows, p->i1, n, dim), *f2 = gather(rows, p->i2, n, dim);
+    sc_verify_result r;
+    sc_error err = {0};
+    int ok = f1 && f2 &&
+             sc_verify_lfw(f1, f2, n, dim, p->same, p->fold, SC_VERIFY_STEPS, &r, &err) == SC_OK;
+    if (ok) {
+        print_folds(&r);
+        printf("LFW %d-fold accuracy: %.2f%% (std %.2f)\n", r.folds, 100 * r.mean, 100 * r.std);
+    } else {
+        fprintf(stderr, "sphere-eval: %s\n", f1 && f2 ? err.msg : "out of host memory");
+    }
+    free(f1);
+    free(f2);
+    return ok ? SC_EXIT_OK : SC_EXIT_FAILED;
+}
+
+static int score_view1(const pair_set *train, const pair_set *test, const float *rows,
+                       size_t dim)
+{
+    size_t a = train->pairs.count, b = test->pairs.count;
+    float *t1 = gather(rows, train->i1, a, dim), *t2 = gather(rows, train->i2, a, dim);
+    float *s1 = gather(rows, test->i1, b, dim), *s2 = gather(rows, test->i2, b, dim);
+    sc_view1_result r;
+    sc_error err = {0};
+    int ok = t1 && t2 && s1 && s2 &&
+             sc_verify_view1(t1, t2, train->same, a, s1, s2, test->same, b, dim, SC_VERIFY_STEPS,
+                             &r, &err) == SC_OK;
+    if (ok)
+        printf("View 1: threshold %.4f from %zu DevTrain pairs (accuracy %.2f%% there)\n"
+               "LFW View 1 accuracy: %.2f%% (%zu DevTest pairs)\n",
+               r.threshold, r.train_pairs, 100 * r.train_accuracy, 100 * r.test_accuracy,
+               r.test_pairs);
+    else
+        fprintf(stderr, "sphere-eval: %s\n", err.msg[0] ? err.msg : "out of host memory");
+    free(t1), free(t2), free(s1), free(s2);
+    return ok ? SC_EXIT_OK : SC_EXIT_FAILED;
+}
+
+/* The angular Fisher score of the labelled list's features. */
+static int score_fisher(const eval_args *a, sc_extractor *x)
+{
+    sc_image_list list = {0};
+    sc_error err = {0};
+    sc_status st = sc_image_list_load(a->fisher, &list, &err);
+    if (st != SC_OK) {
+        fprintf(stderr, "sphere-eval: %s\n", err.msg);
         return sc_cli_input_status(st);
     }
-    if (missing[0])
-        printf("warning: %s has no weights for: %s\n", a->weights, missing);
-    if (in.ndim != 4 || in.dims[0] != x->batch || (in.dims[1] != 1 && in.dims[1] != 3)) {
-        fprintf(stderr, "sphere-eval: %s: the input blob 'data' must be N x C x H x W with 1 or 3 "
-                        "channels\n", a->net);
+    char **rel = calloc(list.count + 1, sizeof *rel);
+    int *labels = malloc((list.count + 1) * sizeof *labels);
+    for (size_t i = 0; rel && labels && i < list.count; i++) {
+        rel[i] = (char *)list.items[i].path;
+        labels[i] = list.items[i].label;
+    }
+    image_table t = {.paths = rel, .n = list.count};
+    float *rows = NULL;
+    size_t dim = 0;
+    int rc = rel && labels ? features_from_net(a, x, &t, &rows, &dim) : SC_EXIT_FAILED;
+    double score = 0;
+    if (rc == SC_CLI_CONTINUE &&
+        sc_angular_fisher(rows, labels, list.count, dim, &score, &err) != SC_OK) {
+        fprintf(stderr, "sphere-eval: %s: %s\n", a->fisher, err.msg);
+        rc = SC_EXIT_FAILED;
+    }
+    if (rc == SC_CLI_CONTINUE) {
+        printf("angular Fisher score of %s (%zu images): %.4f (lower is better)\n", a->fisher,
+               list.count, score);
+        rc = SC_EXIT_OK;
+    }
+    free(rows), free(rel), free(labels);
+    sc_image_list_free(&list);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int load_pairs(const eval_args *a, image_table *t, pair_set sets[2], int *n_sets)
+{
+    sc_error err = {0};
+    char train[4200], test[4200];
+    struct stat st;
+    const char *dir = a->pairs;
+    *n_sets = a->view1 ? 2 : 1;
+    if (a->view1 && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "sphere-eval: --view1: --pairs must name the folder of "
+                        "pairsDevTrain.txt and pairsDevTest.txt\n");
         return SC_EXIT_USAGE;
     }
-    x->shape = (sc_input_shape){in.dims[1], in.dims[2], in.dims[3]};
-    x->per_image = in.count / (size_t)x->batch;
-    x->dim = out.count / (size_t)x->batch;
-    x->in = calloc(in.count, sizeof *x->in);
-    x->out = malloc(out.count * sizeof *x->out);
-    if (!x->in || !x->out) {
-        fprintf(stderr, "sphere-eval: out of host memory\n");
-        return SC_EXIT_FAILED;
+    snprintf(train, sizeof train, "%s/pairsDevTrain.txt", dir);
+    snprintf(test, sizeof test, "%s/pairsDevTest.txt", dir);
+    const char *files[2] = {a->view1 ? train : a->pairs, test};
+    for (int i = 0; i < *n_sets; i++) {
+        sc_status s = index_pairs(files[i], a->ext, t, &sets[i], &err);
+        if (s != SC_OK) {
+            fprintf(stderr, "sphere-eval: %s\n", err.msg);
+            return sc_cli_input_status(s);
+        }
     }
     return SC_CLI_CONTINUE;
 }
 
-static void free_extractor(extractor *x)
+static int make_extractor(const eval_args *a, sc_extractor **x)
 {
-    free(x->in);
-    free(x->out);
-    sc_net_destroy(x->net);
-    sc_ctx_destroy(x->ctx);
-}
-
-/* The distinct images of the pairs and, per pair, the index of each image. */
-typedef struct pair_images {
-    image_ref *imgs;
-    size_t n_imgs;
-    size_t *i1, *i2;
-    int *same, *fold;
-} pair_images;
-
-static void free_pair_images(pair_images *pi)
-{
-    free(pi->imgs), free(pi->i1), free(pi->i2), free(pi->same), free(pi->fold);
-}
-
-static int index_pairs(const sc_lfw_pairs *pairs, pair_images *pi)
-{
-    size_t n = pairs->count;
-    pi->imgs = malloc(2 * n * sizeof *pi->imgs);
-    pi->i1 = malloc(n * sizeof *pi->i1);
-    pi->i2 = malloc(n * sizeof *pi->i2);
-    pi->same = malloc(n * sizeof *pi->same);
-    pi->fold = malloc(n * sizeof *pi->fold);
-    if (!pi->imgs || !pi->i1 || !pi->i2 || !pi->same || !pi->fold)
-        return 0;
-    for (size_t p = 0; p < n; p++) {
-        pi->i1[p] = image_index(pi->imgs, &pi->n_imgs, pairs->items[p].name1, pairs->items[p].n1);
-        pi->i2[p] = image_index(pi->imgs, &pi->n_imgs, pairs->items[p].name2, pairs->items[p].n2);
-        pi->same[p] = pairs->items[p].same;
-        pi->fold[p] = pairs->items[p].fold;
-    }
-    return 1;
-}
-
-/* Every image exists, has a readable header and, unless --resize, the net's
- * input size: checked from the headers before any work. */
-static int check_images(const extractor *x, const pair_images *pi)
-{
-    size_t wrong = 0;
-    char first[1024] = "";
-    for (size_t i = 0; i < pi->n_imgs; i++) {
-        char path[4096];
-        sc_error err = {0};
-        int w, h;
-        sc_status st = sc_lfw_image_path(x->a->root, pi->imgs[i].name, pi->imgs[i].n, x->a->ext,
-                                         path, sizeof path, &err);
-        if (st == SC_OK)
-            st = sc_image_probe(path, &w, &h, &err);
-        if (st != SC_OK) {
-            fprintf(stderr, "sphere-eval: %s\n", err.msg);
-            return 0;
-        }
-        if (!x->a->resize && (w != x->shape.w || h != x->shape.h) && wrong++ == 0)
-            snprintf(first, sizeof first, "%.900s is %dx%d", path, w, h);
-    }
-    if (wrong)
-        fprintf(stderr,
-                "sphere-eval: %zu of %zu images do not have the net's input size %dx%d (width x "
-                "height): %s; --resize converts them\n",
-                wrong, pi->n_imgs, x->shape.w, x->shape.h, first);
-    return wrong == 0;
-}
-
-static void print_result(const eval_args *a, const sc_verify_result *r, size_t pairs, size_t imgs,
-                         size_t dim, double cpu_s)
-{
-    printf("%zu pairs, %zu images, %zu-d features (%s + mirror), %.1f s CPU\n", pairs, imgs, dim,
-           a->feature, cpu_s);
-    for (int k = 0; k < r->folds; k++)
-        printf("fold %2d: accuracy %.2f%% (threshold %.4f)\n", k + 1, 100 * r->accuracy[k],
-               r->threshold[k]);
-    printf("verification accuracy: %.2f%% +- %.2f%% (%d folds)\n", 100 * r->mean, 100 * r->std,
-           r->folds);
-}
-
-/* Extracts the features and scores the pairs; 1 on success. */
-static int evaluate(const eval_args *a, const pair_images *pi, size_t n, extractor *x)
-{
-    size_t d2 = 2 * x->dim;
-    float *feat = malloc(pi->n_imgs * d2 * sizeof *feat);
-    float *f1 = malloc(n * d2 * sizeof *f1), *f2 = malloc(n * d2 * sizeof *f2);
-    int ok = feat && f1 && f2;
-    if (!ok)
-        fprintf(stderr, "sphere-eval: out of host memory for the features\n");
-    double t0 = (double)clock() / CLOCKS_PER_SEC;
-    ok = ok && extract(x, pi->imgs, pi->n_imgs, feat);
-    for (size_t p = 0; ok && p < n; p++) {
-        memcpy(f1 + p * d2, feat + pi->i1[p] * d2, d2 * sizeof *f1);
-        memcpy(f2 + p * d2, feat + pi->i2[p] * d2, d2 * sizeof *f2);
-    }
-    sc_verify_result r;
+    sc_extractor_config c = {.net = a->net, .weights = a->weights, .feature = a->feature,
+                             .device = a->device, .batch = a->batch, .rgb = a->rgb,
+                             .mean = a->mean, .scale = a->scale, .resize = a->resize,
+                             .flip = 1, .threads = a->threads};
     sc_error err = {0};
-    if (ok && sc_verify_lfw(f1, f2, n, d2, pi->same, pi->fold, SC_VERIFY_STEPS, &r, &err) != SC_OK) {
+    sc_status st = sc_extractor_create(&c, x, &err);
+    if (st != SC_OK) {
         fprintf(stderr, "sphere-eval: %s\n", err.msg);
-        ok = 0;
+        return sc_cli_input_status(st);
     }
-    if (ok)
-        print_result(a, &r, n, pi->n_imgs, d2, (double)clock() / CLOCKS_PER_SEC - t0);
-    free(feat), free(f1), free(f2);
-    return ok;
+    if (sc_extractor_missing(*x)[0])
+        printf("warning: %s has no weights for: %s\n", a->weights, sc_extractor_missing(*x));
+    return SC_CLI_CONTINUE;
 }
 
 int main(int argc, char **argv)
@@ -313,26 +428,33 @@ int main(int argc, char **argv)
     if (rc != SC_CLI_CONTINUE)
         return rc;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    sc_lfw_pairs pairs = {0};
-    sc_error err = {0};
-    sc_status st = sc_lfw_pairs_load(a.pairs, &pairs, &err);
-    if (st != SC_OK) {
-        fprintf(stderr, "sphere-eval: %s\n", err.msg);
-        return sc_cli_input_status(st);
-    }
-    extractor x = {0};
-    pair_images pi = {0};
-    rc = make_extractor(&x, &a);
-    if (rc == SC_CLI_CONTINUE && !index_pairs(&pairs, &pi)) {
-        fprintf(stderr, "sphere-eval: out of host memory\n");
-        rc = SC_EXIT_FAILED;
-    }
-    if (rc == SC_CLI_CONTINUE && !check_images(&x, &pi))
-        rc = SC_EXIT_USAGE;
+    double t0 = now_s();
+    image_table t = {0};
+    pair_set sets[2] = {0};
+    int n_sets = 0;
+    sc_extractor *x = NULL;
+    float *rows = NULL;
+    size_t dim = 0;
+    rc = load_pairs(&a, &t, sets, &n_sets);
+    if (rc == SC_CLI_CONTINUE && !a.features)
+        rc = make_extractor(&a, &x);
     if (rc == SC_CLI_CONTINUE)
-        rc = evaluate(&a, &pi, pairs.count, &x) ? SC_EXIT_OK : SC_EXIT_FAILED;
-    free_pair_images(&pi);
-    free_extractor(&x);
-    sc_lfw_pairs_free(&pairs);
+        rc = a.features ? features_from_file(&a, &t, &rows, &dim)
+                        : features_from_net(&a, x, &t, &rows, &dim);
+    if (rc == SC_CLI_CONTINUE) {
+        printf("%zu images, %zu-d features (%s)\n", t.n, dim,
+               a.features ? a.features : "net + mirror");
+        rc = a.view1 ? score_view1(&sets[0], &sets[1], rows, dim)
+                     : score_lfw(&sets[0], rows, dim);
+    }
+    if (rc == SC_EXIT_OK && a.fisher)
+        rc = score_fisher(&a, x);
+    if (rc == SC_EXIT_OK)
+        printf("time: %.1f s wall\n", now_s() - t0);
+    free(rows);
+    sc_extractor_destroy(x);
+    for (int i = 0; i < n_sets; i++)
+        pair_set_free(&sets[i]);
+    table_free(&t);
     return rc;
 }

@@ -23,6 +23,8 @@ typedef struct number_case {
 static const number_case k_numbers[] = {
     {"sphere-bench", "net.prototxt --batch 12x", "12x"},
     {"sphere-eval", "--net a --weights b --pairs c --root d --batch abc", "abc"},
+    {"sphere-extract", "--net a --weights b --list c --batch 0x", "0x"},
+    {"sphere-identify", "--net a --weights b --gallery g --probe p --threshold x", "'x'"},
     {"sphere-info", "net.prototxt --batch 0", "--batch"},
     {"sphere-synth", "--out o --height 1e3", "1e3"},
     {"sphere-train", "--solver s.prototxt --max-iter -5", "-5"},
