@@ -106,7 +106,9 @@ static void sync_dir(const char *path)
     }
 }
 
-sc_status sc_write_file_atomic(const char *path, const void *data, size_t size, sc_error *err)
+/* Temp file, optional fsync, rename; durable also fsyncs the folder. */
+static sc_status write_replace(const char *path, const void *data, size_t size, int durable,
+                               sc_error *err)
 {
     char tmp[4200];
     int fd = open_temp(path, tmp, sizeof tmp);
@@ -114,7 +116,7 @@ sc_status sc_write_file_atomic(const char *path, const void *data, size_t size, 
         return sc_fail(err, SC_ERR_IO, "%s: cannot create a temp file next to it: %s", path,
                        strerror(errno));
     int e = write_all(fd, data, size);
-    if (!e && fsync(fd) != 0)
+    if (!e && durable && fsync(fd) != 0)
         e = errno;
     if (close(fd) != 0 && !e)
         e = errno;
@@ -124,6 +126,17 @@ sc_status sc_write_file_atomic(const char *path, const void *data, size_t size, 
         unlink(tmp);
         return sc_fail(err, SC_ERR_IO, "%s: write failed: %s", path, strerror(e));
     }
-    sync_dir(path);
+    if (durable)
+        sync_dir(path);
     return SC_OK;
+}
+
+sc_status sc_write_file_atomic(const char *path, const void *data, size_t size, sc_error *err)
+{
+    return write_replace(path, data, size, 1, err);
+}
+
+sc_status sc_write_file_replace(const char *path, const void *data, size_t size, sc_error *err)
+{
+    return write_replace(path, data, size, 0, err);
 }

@@ -13,6 +13,11 @@
  * file is removed and path is untouched. */
 sc_status sc_write_file_atomic(const char *path, const void *data, size_t size, sc_error *err);
 
+/* The same without the fsyncs, for outputs that can be made again (a folder
+ * of thousands of crops, where the syncs cost four times the work): a reader
+ * still never sees a torn file, but after a power loss a file may be empty. */
+sc_status sc_write_file_replace(const char *path, const void *data, size_t size, sc_error *err);
+
 /* mkdir -p. An existing folder is fine; an existing non-folder or a failed
  * mkdir is SC_ERR_IO naming the path (err may be NULL). */
 sc_status sc_mkdirs(const char *path, sc_error *err);

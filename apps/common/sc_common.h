@@ -1,18 +1,20 @@
 /* sc_common: what the SphereCL apps share above the libraries: image
- * decoding/encoding and network-input conversion, Caffe ImageData list files
- * and the threaded batch loader, the "gtext" golden-data reader, the LFW
- * verification protocol, the synthetic identity generator, SHA-256, and
- * whole-file reading. */
+ * decoding/encoding and network-input conversion, 5-point face alignment and
+ * landmark files, Caffe ImageData list files and the threaded batch loader,
+ * the "gtext" golden-data reader, the LFW verification protocol, the
+ * synthetic identity generator, SHA-256, and whole-file reading. */
 #ifndef SC_COMMON_H
 #define SC_COMMON_H
 
 #include <stddef.h>
 
+#include "align.h"
 #include "gtext.h"
 #include "image.h"
 #include "image_input.h"
 #include "image_list.h"
 #include "image_write.h"
+#include "landmarks.h"
 #include "loader.h"
 #include "sc_error.h"
 #include "sha256.h"

@@ -14,29 +14,40 @@
 
 #include "sc_test.h"
 
-/* A numeric option of each app and a malformed value for it; apps without a
- * numeric option get a malformed device index. */
+/* A numeric option of each app and a malformed value for it (apps without a
+ * numeric option get a malformed device index), and an option that takes a
+ * value, for apps without --device. */
 typedef struct number_case {
     const char *app, *args, *names;
+    const char *value_opt; /* NULL: --device */
 } number_case;
 
 static const number_case k_numbers[] = {
-    {"sphere-bench", "net.prototxt --batch 12x", "12x"},
-    {"sphere-eval", "--net a --weights b --pairs c --root d --batch abc", "abc"},
-    {"sphere-extract", "--net a --weights b --list c --batch 0x", "0x"},
-    {"sphere-identify", "--net a --weights b --gallery g --probe p --threshold x", "'x'"},
-    {"sphere-info", "net.prototxt --batch 0", "--batch"},
-    {"sphere-synth", "--out o --height 1e3", "1e3"},
-    {"sphere-train", "--solver s.prototxt --max-iter -5", "-5"},
+    {"sphere-align", "--landmarks l --src s --dst d --threads 0x", "0x", "--landmarks"},
+    {"sphere-bench", "net.prototxt --batch 12x", "12x", NULL},
+    {"sphere-eval", "--net a --weights b --pairs c --root d --batch abc", "abc", NULL},
+    {"sphere-extract", "--net a --weights b --list c --batch 0x", "0x", NULL},
+    {"sphere-identify", "--net a --weights b --gallery g --probe p --threshold x", "'x'", NULL},
+    {"sphere-info", "net.prototxt --batch 0", "--batch", NULL},
+    {"sphere-synth", "--out o --height 1e3", "1e3", "--out"},
+    {"sphere-train", "--solver s.prototxt --max-iter -5", "-5", NULL},
 };
+
+static const number_case *find_case(const char *app)
+{
+    for (size_t i = 0; i < sizeof k_numbers / sizeof k_numbers[0]; i++)
+        if (!strcmp(app, k_numbers[i].app))
+            return &k_numbers[i];
+    return NULL;
+}
 
 static const char *malformed_number(const char *app, char *args, size_t cap)
 {
-    for (size_t i = 0; i < sizeof k_numbers / sizeof k_numbers[0]; i++)
-        if (!strcmp(app, k_numbers[i].app)) {
-            snprintf(args, cap, "%s", k_numbers[i].args);
-            return k_numbers[i].names;
-        }
+    const number_case *c = find_case(app);
+    if (c) {
+        snprintf(args, cap, "%s", c->args);
+        return c->names;
+    }
     snprintf(args, cap, "--device 1x");
     return "1x";
 }
@@ -101,7 +112,8 @@ static void check_app(const char *dir, const char *app)
     assert_true(count_lines(err) <= 2);
 
     /* A value-taking option at the end of the line has no value. */
-    const char *opt = strcmp(app, "sphere-synth") ? "--device" : "--out";
+    const number_case *c = find_case(app);
+    const char *opt = c && c->value_opt ? c->value_opt : "--device";
     char want[64];
     snprintf(want, sizeof want, "%s needs a value", opt);
     assert_int_equal(run_in(dir, app, opt, out, sizeof out, err, sizeof err), 2);
