@@ -9,7 +9,7 @@
 #include <time.h>
 #include <string.h>
 
-typedef enum step_kind { STEP_KERNEL, STEP_GEMM, STEP_HOST } step_kind;
+typedef enum step_kind { STEP_KERNEL, STEP_GEMM, STEP_HOST, STEP_HOST_TASK } step_kind;
 
 typedef struct plan_step {
     step_kind kind;
@@ -21,6 +21,10 @@ typedef struct plan_step {
     sc_gemm_args gemm;
     sc_host_fn fn;
     void *user;
+    sc_host_fn_mapped task;
+    void (*free_user)(void *);
+    cl_mem mems[SC_HOST_TASK_MAX_BUFFERS];
+    int n_mems;
     cl_event ev;    /* the last profiled run's event (kernels, GEMMs) */
     double host_ms; /* host time of a host step or a host GEMM, < 0: none */
 } plan_step;
@@ -48,6 +52,8 @@ void sc_plan_destroy(sc_plan *plan)
         if (plan->steps[i].kernel)
             clReleaseKernel(plan->steps[i].kernel);
         sc_event_release(&plan->steps[i].ev);
+        if (plan->steps[i].free_user)
+            plan->steps[i].free_user(plan->steps[i].user);
         free(plan->steps[i].label);
     }
     free(plan->steps);
@@ -121,6 +127,31 @@ sc_status sc_plan_host(sc_plan *plan, const char *label, sc_host_fn fn, void *us
 }
 
 /* Enqueues one step; with ev set, keeps its event (and host time) for the profile. */
+sc_status sc_plan_host_task(sc_plan *plan, const char *label, sc_host_fn_mapped fn, void *user,
+                            void (*free_user)(void *), const cl_mem *mems, int n_mems)
+{
+    if (n_mems < 0 || n_mems > SC_HOST_TASK_MAX_BUFFERS) {
+        if (free_user)
+            free_user(user);
+        return sc_fail(&plan->ctx->err, SC_ERR_ARG, "%s: %d buffers for a host task", label,
+                       n_mems);
+    }
+    plan_step *s = NULL;
+    sc_status st = push_step(plan, STEP_HOST_TASK, label, &s);
+    if (st != SC_OK) {
+        if (free_user)
+            free_user(user);
+        return st;
+    }
+    s->task = fn;
+    s->user = user;
+    s->free_user = free_user;
+    for (int i = 0; i < n_mems; i++)
+        s->mems[i] = mems[i];
+    s->n_mems = n_mems;
+    return SC_OK;
+}
+
 static sc_status run_step(sc_ctx *ctx, plan_step *s, int profile)
 {
     cl_event *ev = profile ? &s->ev : NULL;
@@ -134,6 +165,13 @@ static sc_status run_step(sc_ctx *ctx, plan_step *s, int profile)
                                    s->has_local ? s->local : NULL, ev);
     case STEP_GEMM: {
         sc_status st = sc_gemm_timed(ctx, &s->gemm, ev, profile ? &s->host_ms : NULL);
+        if (st != SC_OK)
+            sc_error_prefix(&ctx->err, "%s: ", s->label);
+        return st;
+    }
+    case STEP_HOST_TASK: {
+        sc_status st = sc_host_task(ctx, s->task, s->user, s->mems, s->n_mems, ev,
+                                    profile ? &s->host_ms : NULL);
         if (st != SC_OK)
             sc_error_prefix(&ctx->err, "%s: ", s->label);
         return st;

@@ -280,6 +280,20 @@ typedef struct sc_gemm_args {
 sc_status sc_gemm(sc_ctx *ctx, const sc_gemm_args *g);
 sc_status sc_gemm_ev(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev);
 
+/* -------------------------------------------------------------- host tasks */
+
+/* A host provider (oneDNN convolution, host BLAS) runs over device buffers
+ * on the host, in queue order, while the caller goes on enqueueing: the
+ * runtime maps the buffers (CPU devices: no copy), calls fn with their host
+ * addresses in the order given (NULL for a NULL buffer), and unmaps. fn runs
+ * on the context's host thread and must not call the runtime. */
+#define SC_HOST_TASK_MAX_BUFFERS 8
+typedef void (*sc_host_fn_mapped)(void *user, float **buffers);
+/* ev (may be NULL) completes with the task; ms (may be NULL) receives its
+ * host time once it ran. user must stay valid until then. */
+sc_status sc_host_task(sc_ctx *ctx, sc_host_fn_mapped fn, void *user, const cl_mem *mems,
+                       int n_mems, cl_event *ev, double *ms);
+
 /* ------------------------------------------------------------------- plans */
 
 /* A plan is a flat list of steps (kernel launches with their arguments
@@ -304,6 +318,10 @@ sc_status sc_plan_kernel(sc_plan *plan, const char *label, const char *program,
                          const sc_arg *args);
 sc_status sc_plan_gemm(sc_plan *plan, const char *label, const sc_gemm_args *g);
 sc_status sc_plan_host(sc_plan *plan, const char *label, sc_host_fn fn, void *user);
+/* Records a host task (sc_host_task). The plan owns user and frees it with
+ * free_user (may be NULL) when destroyed. */
+sc_status sc_plan_host_task(sc_plan *plan, const char *label, sc_host_fn_mapped fn, void *user,
+                            void (*free_user)(void *), const cl_mem *mems, int n_mems);
 
 /* Enqueues every step in order (does not wait). */
 sc_status sc_plan_run(sc_plan *plan);

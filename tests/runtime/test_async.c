@@ -81,10 +81,52 @@ static void test_async_transfers_and_host_gemm(void **state)
     sc_ctx_destroy(ctx);
 }
 
+/* y[i] = 2 * x[i] + i on the host, between two device steps. */
+static void host_double_plus_index(void *user, float **b)
+{
+    int n = *(const int *)user;
+    for (int i = 0; i < n; i++)
+        b[1][i] = 2.0f * b[0][i] + (float)i;
+}
+
+static void test_host_task_in_queue_order(void **state)
+{
+    (void)state;
+    sc_ctx *ctx = sc_test_ctx();
+    cl_program prog;
+    sc_assert_ok(ctx, sc_program_from_source(ctx, "async_scale", k_scale_src, NULL, &prog));
+    cl_int rc;
+    cl_kernel k = clCreateKernel(prog, "scale", &rc);
+    assert_int_equal(rc, CL_SUCCESS);
+    enum { N = 1000 };
+    static float x[N], y[N];
+    for (int i = 0; i < N; i++)
+        x[i] = (float)(i % 17);
+    cl_mem dx, dy;
+    sc_assert_ok(ctx, sc_buffer_alloc(ctx, sizeof x, &dx));
+    sc_assert_ok(ctx, sc_buffer_alloc(ctx, sizeof y, &dy));
+    size_t before = sc_ctx_sync_stats(ctx).blocking_calls;
+    sc_assert_ok(ctx, sc_buffer_write_async(ctx, dx, 0, sizeof x, x, NULL));
+    launch_scale(ctx, k, dx, 3.0f, N); /* x *= 3 on the device */
+    int n = N;
+    cl_mem mems[2] = {dx, dy};
+    sc_assert_ok(ctx, sc_host_task(ctx, host_double_plus_index, &n, mems, 2, NULL, NULL));
+    launch_scale(ctx, k, dy, 0.5f, N); /* y *= 0.5 on the device */
+    sc_assert_ok(ctx, sc_buffer_read(ctx, dy, 0, sizeof y, y));
+    assert_int_equal(sc_ctx_sync_stats(ctx).blocking_calls - before, 1);
+    for (int i = 0; i < N; i++)
+        assert_float_equal(y[i], (2.0f * 3.0f * (float)(i % 17) + (float)i) * 0.5f, 0);
+    clReleaseKernel(k);
+    sc_buffer_release(ctx, dx);
+    sc_buffer_release(ctx, dy);
+    sc_ctx_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_async_transfers_and_host_gemm),
+        cmocka_unit_test(test_host_task_in_queue_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,15 +1,17 @@
-/* GEMM on the host BLAS, for CPU devices: their buffers live in host memory
- * and OpenBLAS is several times faster there than CLBlast's generic kernels
- * compiled by PoCL.
+/* Host tasks: work that runs on the host over device buffers, in queue
+ * order, without the caller ever waiting: the host BLAS GEMM for CPU devices
+ * (their buffers live in host memory and OpenBLAS is several times faster
+ * there than CLBlast's generic kernels compiled by PoCL), and any other host
+ * provider (sc_host_task).
  *
- * The caller's thread never waits for it. sc_gemm_host enqueues a marker
- * (everything before the GEMM) and a barrier on a user event (everything
- * after waits for the GEMM), and hands the job to the context's GEMM thread:
- * that thread waits for the marker, maps the buffers on a second queue, runs
- * OpenBLAS, unmaps, and completes the user event. The device queue keeps its
- * order and the host thread goes on enqueueing. (clEnqueueNativeKernel would
- * be simpler, but PoCL 3.1 loses what a native kernel writes to a buffer that
- * an earlier native kernel read: reproduced while writing this.) */
+ * sc_host_task enqueues a marker (everything before the task) and a barrier
+ * on a user event (everything after waits for it), and hands the job to the
+ * context's host thread: that thread waits for the marker, maps the buffers
+ * on a second queue, runs the task, unmaps, and completes the user event.
+ * The device queue keeps its order and the caller goes on enqueueing.
+ * (clEnqueueNativeKernel would be simpler, but PoCL 3.1 loses what a native
+ * kernel writes to a buffer that an earlier native kernel read: reproduced
+ * while writing this.) */
 #include "ctx_internal.h"
 
 #include <cblas.h>
@@ -19,7 +21,11 @@
 #include <time.h>
 
 typedef struct gemm_job {
-    sc_gemm_args g;
+    sc_host_fn_mapped fn;
+    void *user;
+    cl_mem mems[SC_HOST_TASK_MAX_BUFFERS];
+    int n_mems;
+    sc_gemm_args g;  /* the GEMM's arguments when fn is the GEMM (user points here) */
     cl_event before; /* the marker: inputs are ready */
     cl_event done;   /* user event the queue's barrier waits on */
     double *ms;      /* where to store the host time (NULL: not profiled) */
@@ -60,17 +66,15 @@ typedef struct mapping {
     float *ptr;
 } mapping;
 
-/* Maps each distinct buffer once (A, B and C may share one); a failure is
- * described in why. */
-static cl_int map_all(cl_command_queue q, const sc_gemm_args *g, mapping maps[3], int *n_maps)
+/* Maps each distinct buffer once (a GEMM's A, B and C may share one). */
+static cl_int map_all(cl_command_queue q, const cl_mem *mems, int n, mapping *maps, int *n_maps)
 {
-    cl_mem mems[3] = {g->a, g->b, g->c};
     *n_maps = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < n; i++) {
         int seen = 0;
         for (int j = 0; j < *n_maps; j++)
             seen |= maps[j].mem == mems[i];
-        if (seen)
+        if (seen || !mems[i])
             continue;
         cl_int rc;
         void *p = clEnqueueMapBuffer(q, mems[i], CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0,
@@ -112,6 +116,12 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
 
+/* The GEMM as a host task: ptrs are A, B, C. */
+static void run_gemm(void *user, float **ptrs)
+{
+    gemm_on_host(user, ptrs[0], ptrs[1], ptrs[2]);
+}
+
 /* ---------------------------------------------------------- the thread */
 
 static void record_error(sc_gemm_worker *w, const char *call, cl_int rc)
@@ -126,16 +136,18 @@ static void record_error(sc_gemm_worker *w, const char *call, cl_int rc)
 static void run_job(sc_gemm_worker *w, gemm_job *j)
 {
     cl_int rc = clWaitForEvents(1, &j->before);
-    mapping maps[3];
+    mapping maps[SC_HOST_TASK_MAX_BUFFERS];
     int n = 0;
     if (rc != CL_SUCCESS) {
-        record_error(w, "waiting for the GEMM's inputs", rc);
-    } else if ((rc = map_all(w->map_queue, &j->g, maps, &n)) != CL_SUCCESS) {
+        record_error(w, "waiting for a host task's inputs", rc);
+    } else if ((rc = map_all(w->map_queue, j->mems, j->n_mems, maps, &n)) != CL_SUCCESS) {
         record_error(w, "clEnqueueMapBuffer", rc);
     } else {
+        float *ptrs[SC_HOST_TASK_MAX_BUFFERS];
+        for (int i = 0; i < j->n_mems; i++)
+            ptrs[i] = j->mems[i] ? mapped(maps, n, j->mems[i]) : NULL;
         double t0 = now_ms();
-        gemm_on_host(&j->g, mapped(maps, n, j->g.a), mapped(maps, n, j->g.b),
-                     mapped(maps, n, j->g.c));
+        j->fn(j->fn == run_gemm ? (void *)&j->g : j->user, ptrs);
         if (j->ms)
             *j->ms = now_ms() - t0;
     }
@@ -230,15 +242,15 @@ sc_status sc_gemm_worker_error(sc_ctx *ctx)
 
 /* ---------------------------------------------------------- enqueueing */
 
-sc_status sc_gemm_host(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev, double *ms)
+static sc_status enqueue_job(sc_ctx *ctx, gemm_job *j, cl_event *ev)
 {
-    if (!ctx->gemm_worker)
-        SC_TRY(start_worker(ctx));
-    gemm_job *j = calloc(1, sizeof *j);
-    if (!j)
-        return sc_fail(&ctx->err, SC_ERR_NOMEM, "out of host memory for a GEMM");
-    j->g = *g;
-    j->ms = ms;
+    if (!ctx->gemm_worker) {
+        sc_status st = start_worker(ctx);
+        if (st != SC_OK) {
+            free(j);
+            return st;
+        }
+    }
     cl_int rc = clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, &j->before);
     if (rc == CL_SUCCESS)
         j->done = clCreateUserEvent(ctx->context, &rc);
@@ -252,7 +264,7 @@ sc_status sc_gemm_host(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev, double 
         if (j->before)
             clReleaseEvent(j->before);
         free(j);
-        return sc_cl_fail(ctx, rc, "clEnqueueMarker/BarrierWithWaitList", "host gemm");
+        return sc_cl_fail(ctx, rc, "clEnqueueMarker/BarrierWithWaitList", "host task");
     }
     sc_gemm_worker *w = ctx->gemm_worker;
     pthread_mutex_lock(&w->mu);
@@ -264,4 +276,39 @@ sc_status sc_gemm_host(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev, double 
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
     return SC_OK;
+}
+
+sc_status sc_gemm_host(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev, double *ms)
+{
+    gemm_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return sc_fail(&ctx->err, SC_ERR_NOMEM, "out of host memory for a GEMM");
+    j->fn = run_gemm;
+    j->g = *g;
+    j->mems[0] = g->a;
+    j->mems[1] = g->b;
+    j->mems[2] = g->c;
+    j->n_mems = 3;
+    j->ms = ms;
+    return enqueue_job(ctx, j, ev);
+}
+
+sc_status sc_host_task(sc_ctx *ctx, sc_host_fn_mapped fn, void *user, const cl_mem *mems,
+                       int n_mems, cl_event *ev, double *ms)
+{
+    if (ev)
+        *ev = NULL;
+    if (!fn || n_mems < 0 || n_mems > SC_HOST_TASK_MAX_BUFFERS)
+        return sc_fail(&ctx->err, SC_ERR_ARG, "host task: %d buffers (at most %d)", n_mems,
+                       SC_HOST_TASK_MAX_BUFFERS);
+    gemm_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return sc_fail(&ctx->err, SC_ERR_NOMEM, "out of host memory for a host task");
+    j->fn = fn;
+    j->user = user;
+    for (int i = 0; i < n_mems; i++)
+        j->mems[i] = mems[i];
+    j->n_mems = n_mems;
+    j->ms = ms;
+    return enqueue_job(ctx, j, ev);
 }
