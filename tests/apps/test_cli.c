@@ -22,6 +22,7 @@ typedef struct number_case {
 
 static const number_case k_numbers[] = {
     {"sphere-bench", "net.prototxt --batch 12x", "12x"},
+    {"sphere-detect", "--models m --image x.jpg --min-face abc", "abc"},
     {"sphere-eval", "--net a --weights b --pairs c --root d --batch abc", "abc"},
     {"sphere-info", "net.prototxt --batch 0", "--batch"},
     {"sphere-synth", "--out o --height 1e3", "1e3"},
