@@ -2,20 +2,27 @@
  * decoding/encoding and network-input conversion, 5-point face alignment and
  * landmark files, Caffe ImageData list files and the threaded batch loader,
  * the "gtext" golden-data reader, the LFW verification protocol, the
- * synthetic identity generator, SHA-256, and whole-file reading. */
+ * synthetic identity generator, SHA-256, whole-file reading, and the MTCNN
+ * face detector (with its MATLAB resampling, box maths, photo lists and
+ * drawing). */
 #ifndef SC_COMMON_H
 #define SC_COMMON_H
 
 #include <stddef.h>
 
 #include "align.h"
+#include "face_draw.h"
 #include "gtext.h"
 #include "image.h"
 #include "image_input.h"
 #include "image_list.h"
+#include "image_resize_matlab.h"
 #include "image_write.h"
 #include "landmarks.h"
 #include "loader.h"
+#include "mtcnn.h"
+#include "mtcnn_boxes.h"
+#include "photo_list.h"
 #include "sc_error.h"
 #include "sha256.h"
 #include "synth.h"

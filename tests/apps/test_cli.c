@@ -25,6 +25,7 @@ typedef struct number_case {
 static const number_case k_numbers[] = {
     {"sphere-align", "--landmarks l --src s --dst d --threads 0x", "0x", "--landmarks"},
     {"sphere-bench", "net.prototxt --batch 12x", "12x", NULL},
+    {"sphere-detect", "--models m --image x.jpg --min-face abc", "abc", NULL},
     {"sphere-eval", "--net a --weights b --pairs c --root d --batch abc", "abc", NULL},
     {"sphere-extract", "--net a --weights b --list c --batch 0x", "0x", NULL},
     {"sphere-identify", "--net a --weights b --gallery g --probe p --threshold x", "'x'", NULL},
