@@ -28,6 +28,7 @@ static const script_case k_scripts[] = {
     {"demo.sh", "--iters", {"--iters abc", "--iters 0", "--iters 12x", "--net nosuchnet"}},
     {"test.sh", "--jobs", {"--jobs abc", "--jobs 0", "--jobs -3", NULL}},
     {"lfw_sphereface4.sh", "--seed", {"--max-iter 0", "--max-iter abc", "--asoftmax nope", NULL}},
+    {"lfw_pipeline.sh", "--work", {"--threads 0", "--threads x1", NULL, NULL}},
 };
 #define N_SCRIPTS (sizeof k_scripts / sizeof k_scripts[0])
 
