@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "loader.h"
 #include "sc_solver.h"
+#include "sc_dist.h"
 #include "snapshot_dir.h"
 
 /* Set by the signal handler, read by the training loop: the one piece of
@@ -33,6 +34,7 @@ typedef struct train_args {
     int max_iter;       /* -1: solver's */
     int threads;
     int resize;
+    float mpi_timeout;
 } train_args;
 
 typedef struct trainer {
@@ -53,6 +55,14 @@ typedef struct trainer {
     int tty;
     int exit_status; /* of a failed setup step: 2 when the input was refused */
     size_t snapshot_syncs; /* host-blocking calls spent writing snapshots */
+    /* data-parallel (mpirun -np N): this rank, the global batch split N ways */
+    sc_dist *dist;
+    int rank, ranks, global_batch;
+    int stop_requested;    /* every rank saw a stop in the reduced monitor */
+    double reduce_s;       /* time spent in the all-reduces (host thread) */
+    int reduces;
+    size_t reduce_floats;
+    char device[256];      /* this rank's entry of a --device list */
     char last_snapshot[4200];
 } trainer;
 
@@ -69,7 +79,12 @@ static const char k_description[] =
     "from the .caffemodel next to it); --weights initialises from a caffemodel (fine-tuning).\n"
     "Snapshots are written every `snapshot` iterations, at the end, and on SIGINT/SIGTERM.\n"
     "Every image of the ImageData list must fit the net's input (after image_data_param's\n"
-    "new_height/new_width, if set) unless --resize converts it (bilinear).\n";
+    "new_height/new_width, if set) unless --resize converts it (bilinear).\n"
+    "Under `mpirun -np N` (a build with MPI) the ranks train one model together: the data\n"
+    "layer's batch_size is the global batch, split N ways (it must divide); each rank reads\n"
+    "its own slice of every global batch, gradients are averaged with MPI_Allreduce before\n"
+    "each update, rank 0 logs and snapshots, and a run resumes with any rank count that\n"
+    "divides the global batch. --device 0,1 gives rank r the r-th device of the list.\n";
 
 /* Parses the command line; returns SC_CLI_CONTINUE or an exit status. */
 static int parse_args(int argc, char **argv, train_args *a)
@@ -78,6 +93,7 @@ static int parse_args(int argc, char **argv, train_args *a)
     a->seed = -1;
     a->max_iter = -1;
     a->threads = 2;
+    a->mpi_timeout = 600;
     const sc_opt opts[] = {
         {SC_STR("--solver", &a->solver, "FILE", "solver prototxt"), .required = 1},
         {SC_STR("--snapshot", &a->snapshot, "FILE", "resume from this .solverstate")},
@@ -90,6 +106,9 @@ static int parse_args(int argc, char **argv, train_args *a)
                    "A-Softmax backward: Caffe's or the true gradient"),
          .default_text = "caffe"},
         {SC_INT("--threads", &a->threads, "N", "image decoding threads", 1, 256)},
+        {SC_FLOAT("--mpi-timeout", &a->mpi_timeout, "S",
+                  "under mpirun: seconds to wait for the other ranks before stopping the job", 1,
+                  86400)},
         {SC_FLAG("--resize", &a->resize, "resize images to the net's input")},
         {SC_DEVICE_OPT(&a->device)},
     };
@@ -189,6 +208,7 @@ static int make_loader(trainer *t)
     sc_path_dir(t->sp.net, net_dir, sizeof net_dir);
     sc_path_resolve(source, net_dir, list, sizeof list);
     sc_loader_config c = {.list_path = list, .root_folder = root, .batch = b.dims[0],
+                          .shard_index = t->rank, .shard_count = t->ranks,
                           .channels = b.dims[1], .height = b.dims[2], .width = b.dims[3],
                           .train = 1, .shuffle = shuffle, .bgr = 1, .seed = t->seed,
                           .threads = t->args.threads, .prefetch = 3};
@@ -290,6 +310,8 @@ static int write_snapshot(trainer *t);
 /* A snapshot, its host-blocking calls counted apart from the loop's. */
 static int snapshot(trainer *t)
 {
+    if (t->rank != 0)
+        return 1; /* rank 0 writes; every rank holds the same weights */
     size_t before = sc_ctx_sync_stats(t->ctx).blocking_calls;
     int ok = write_snapshot(t);
     t->snapshot_syncs += sc_ctx_sync_stats(t->ctx).blocking_calls - before;
@@ -405,7 +427,7 @@ static void log_display(trainer *t, loop_state *ls, const sc_step_result *r)
 {
     int iter = r->iter;
     double now = now_s();
-    double ips = (iter - ls->iter_window) * (double)sc_net_batch(t->net) /
+    double ips = (iter - ls->iter_window) * (double)sc_net_batch(t->net) * t->ranks /
                  fmax(now - ls->t_window, 1e-9);
     double rate = (iter - ls->iter_start) / fmax(now - ls->t_start, 1e-9);
     char eta[32];
@@ -454,6 +476,7 @@ static int collect_one(trainer *t, loop_state *ls)
     }
     if (!guard(t, ls, &r))
         return 0;
+    t->stop_requested |= r.stop;
     ls->loss_sum += r.loss;
     ls->loss_n++;
     if (r.accuracy >= 0) {
@@ -488,7 +511,9 @@ static int train_loop(trainer *t, int max_iter)
     ls.iter_window = ls.iter_start;
     int display = t->sp.display;
     while (sc_solver_iter(t->solver) < max_iter) {
-        if (g_stop_signal) {
+        /* one process stops at once; ranks stop together, at the iteration
+         * whose reduced monitor carried a rank's signal */
+        if (t->ranks == 1 ? g_stop_signal != 0 : t->stop_requested) {
             printf("\nSignal %d: snapshotting and stopping\n", (int)g_stop_signal);
             return drain(t, &ls) && snapshot(t) ? 2 : 0;
         }
@@ -508,6 +533,72 @@ static int train_loop(trainer *t, int max_iter)
 
 /* ------------------------------------------------------------ setup */
 
+/* ------------------------------------------------------ data-parallel */
+
+/* Rank r of a --device list "a,b,c" uses entry r mod count. */
+static void pick_device(trainer *t)
+{
+    const char *list = t->args.device ? t->args.device : getenv("SPHERECL_DEVICE");
+    t->device[0] = '\0';
+    if (!list)
+        return;
+    int entries = 1;
+    for (const char *p = list; *p; p++)
+        entries += *p == ',';
+    int want = t->rank % entries;
+    const char *p = list;
+    for (int i = 0; i < want; i++)
+        p = strchr(p, ',') + 1;
+    snprintf(t->device, sizeof t->device, "%.*s", (int)strcspn(p, ","), p);
+}
+
+/* The data layer's batch_size is the global batch: each rank builds its net
+ * for its share. */
+static int split_batch(trainer *t, sc_net_options *no)
+{
+    sc_net_options probe_opts = *no;
+    probe_opts.phase = SC_PHASE_TRAIN;
+    probe_opts.shapes_only = 1;
+    sc_net *probe = NULL;
+    sc_status st = sc_net_create(t->ctx, t->sp.net, &probe_opts, &probe);
+    if (st != SC_OK)
+        return setup_failed(t, st, sc_ctx_message(t->ctx));
+    t->global_batch = sc_net_batch(probe);
+    sc_net_destroy(probe);
+    if (t->global_batch % t->ranks) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "the global batch %d (the data layer's batch_size) does not "
+                 "split into %d ranks", t->global_batch, t->ranks);
+        return setup_failed(t, SC_ERR_ARG, msg);
+    }
+    no->batch = t->global_batch / t->ranks;
+    printf("Data-parallel: rank %d of %d, %s; global batch %d, %d per rank\n", t->rank, t->ranks,
+           sc_dist_backend(), t->global_batch, no->batch);
+    return 1;
+}
+
+/* On the runtime's host thread, after backward: the mean gradient and loss
+ * of all ranks, and their stop and non-finite flags, so that every rank
+ * applies the same update and stops at the same iteration. */
+static void reduce_across_ranks(void *user, float *grads, size_t n, float *monitor)
+{
+    trainer *t = user;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    float flags[2] = {monitor[SC_MONITOR_NONFINITE], g_stop_signal ? 1.0f : 0.0f};
+    double timeout = t->args.mpi_timeout;
+    if (sc_dist_mean(t->dist, grads, n, timeout, "the gradient all-reduce") != 0 ||
+        sc_dist_mean(t->dist, monitor, 2, timeout, "the loss all-reduce") != 0 ||
+        sc_dist_any(t->dist, flags, 2, timeout, "the flag all-reduce") != 0)
+        flags[0] = 1.0f; /* a failed reduction: the guard stops the run */
+    monitor[SC_MONITOR_NONFINITE] = flags[0];
+    monitor[SC_MONITOR_STOP] = flags[1];
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    t->reduce_s += (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    t->reduces++;
+    t->reduce_floats = n;
+}
+
 static void print_removed(void *user, const char *path)
 {
     (void)user;
@@ -524,11 +615,13 @@ static int setup(trainer *t)
         t->sp.max_iter = t->args.max_iter;
     if (!t->sp.snapshot_prefix[0]) /* Caffe's default: snapshots next to the working folder */
         snprintf(t->sp.snapshot_prefix, sizeof t->sp.snapshot_prefix, "snapshot");
-    if ((st = sc_snapshot_dir_prepare(t->sp.snapshot_prefix, print_removed, NULL, &err)) != SC_OK)
+    if (t->rank == 0 &&
+        (st = sc_snapshot_dir_prepare(t->sp.snapshot_prefix, print_removed, NULL, &err)) != SC_OK)
         return setup_failed(t, st, err.msg);
     t->seed = t->args.seed >= 0 ? (uint64_t)t->args.seed
               : t->sp.random_seed >= 0 ? (uint64_t)t->sp.random_seed : 1;
-    sc_ctx_options co = {.selector = t->args.device};
+    pick_device(t);
+    sc_ctx_options co = {.selector = t->device[0] ? t->device : NULL};
     if ((st = sc_ctx_create(&co, &t->ctx, &err)) != SC_OK)
         return setup_failed(t, st, err.msg);
     const sc_device_info *d = sc_ctx_info(t->ctx);
@@ -537,7 +630,11 @@ static int setup(trainer *t)
     sc_net_options no = {.seed = t->seed,
                          .asoftmax_exact = t->args.asoftmax && !strcmp(t->args.asoftmax, "exact"),
                          .image_size = sc_loader_probe_size};
+    if (t->ranks > 1 && !split_batch(t, &no))
+        return 0;
     if ((st = sc_solver_create(t->ctx, &t->sp, &no, &t->solver)) != SC_OK)
+        return setup_failed(t, st, sc_ctx_message(t->ctx));
+    if (t->ranks > 1 && (st = sc_solver_set_reduce(t->solver, reduce_across_ranks, t)) != SC_OK)
         return setup_failed(t, st, sc_ctx_message(t->ctx));
     t->net = sc_solver_net(t->solver);
     sc_net_memory m = sc_net_memory_use(t->net);
@@ -576,6 +673,21 @@ static void cleanup(trainer *t)
     free(t->labels);
 }
 
+/* Only rank 0 talks on stdout; every rank reports its errors. */
+static int start_ranks(trainer *t, int *argc, char ***argv)
+{
+    sc_error err = {0};
+    if (sc_dist_init(argc, argv, &t->dist, &err) != SC_OK) {
+        fprintf(stderr, "sphere-train: %s\n", err.msg);
+        return 0;
+    }
+    t->rank = sc_dist_rank(t->dist);
+    t->ranks = sc_dist_size(t->dist);
+    if (t->rank != 0 && !freopen("/dev/null", "w", stdout))
+        fprintf(stderr, "sphere-train: rank %d: cannot quiet stdout\n", t->rank);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     trainer t;
@@ -583,6 +695,8 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &t.args);
     if (rc != SC_CLI_CONTINUE)
         return rc;
+    if (!start_ranks(&t, &argc, &argv))
+        return SC_EXIT_FAILED;
     t.tty = isatty(STDOUT_FILENO);
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGINT, on_signal);
@@ -602,9 +716,14 @@ int main(int argc, char **argv)
             printf("Host-blocking calls: %zu over %d iterations (%.2f per iteration; display "
                    "lines included, %zu more writing snapshots)\n",
                    syncs, done, (double)syncs / done, t.snapshot_syncs);
+        if (t.reduces > 0)
+            printf("All-reduce of %zu gradient floats over %d ranks: %.2f ms per iteration "
+                   "(waiting for the slowest rank included)\n",
+                   t.reduce_floats, t.ranks, 1e3 * t.reduce_s / t.reduces);
         if (r == 1)
             printf("Optimization done.\n");
     }
     cleanup(&t);
+    sc_dist_finalize(t.dist);
     return rc;
 }

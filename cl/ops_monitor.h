@@ -7,7 +7,8 @@
 #define SC_MONITOR_LOSS 0      /* sum of loss_weight * loss over the loss tops and passes */
 #define SC_MONITOR_ACCURACY 1  /* sum of the accuracy values added */
 #define SC_MONITOR_NONFINITE 2 /* 1 once an added value was NaN or infinite */
-#define SC_MONITOR_FLOATS 3
+#define SC_MONITOR_STOP 3      /* set by the host: a rank asked the job to stop (MPI) */
+#define SC_MONITOR_FLOATS 4
 
 /* Records m[slot] += weight * value[0] (value: a 1-float device buffer),
  * setting m[SC_MONITOR_NONFINITE] when the value is not finite. */

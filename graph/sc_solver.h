@@ -65,6 +65,7 @@ typedef struct sc_step_result {
     double lr;       /* the rate the iteration's update used */
     int iter;        /* the iteration count after this iteration's update */
     int nonfinite;   /* a loss or accuracy value was NaN or infinite */
+    int stop;        /* the reduce function asked every rank to stop (data-parallel) */
 } sc_step_result;
 
 /* Iterations the solver may have enqueued and not yet collected. */
@@ -81,6 +82,16 @@ sc_status sc_solver_enqueue(sc_solver *s, sc_feed_fn feed, void *user, int with_
  * returns its results. */
 sc_status sc_solver_collect(sc_solver *s, sc_step_result *res);
 int sc_solver_pending(const sc_solver *s);
+
+/* Data-parallel training: fn runs after the last backward pass of every
+ * iteration, before the update, on the runtime's host thread, with the
+ * whole gradient store (n floats, every parameter's region and the padding
+ * between them, host-mapped) and the iteration's monitor (SC_MONITOR_FLOATS
+ * floats: loss, accuracy, non-finite flag, stop flag). It averages them
+ * across ranks (sphere-train: MPI_Allreduce); what it leaves is what the
+ * update applies and what sc_solver_collect reports. */
+typedef void (*sc_solver_reduce_fn)(void *user, float *grads, size_t n, float *monitor);
+sc_status sc_solver_set_reduce(sc_solver *s, sc_solver_reduce_fn fn, void *user);
 
 /* Whether every parameter value is finite (a device reduction over the
  * parameter store, then one read): checked before a snapshot is written. */

@@ -40,7 +40,35 @@ struct sc_solver {
         int with_accuracy; /* the train accuracy plan ran too */
     } ring[SC_SOLVER_PIPELINE];
     int ring_head, ring_count;
+    sc_plan *reduce; /* data-parallel: gradients and monitor across ranks (may be NULL) */
 };
+
+typedef struct reduce_task {
+    sc_solver_reduce_fn fn;
+    void *user;
+    size_t n;
+} reduce_task;
+
+static void run_reduce(void *user, float **buffers)
+{
+    reduce_task *r = user;
+    r->fn(r->user, buffers[0], r->n, buffers[1]);
+}
+
+sc_status sc_solver_set_reduce(sc_solver *s, sc_solver_reduce_fn fn, void *user)
+{
+    sc_param_store_info si;
+    SC_TRY(sc_net_param_store(s->net, &si));
+    reduce_task *r = malloc(sizeof *r);
+    if (!r)
+        return sc_fail(sc_ctx_error(s->ctx), SC_ERR_NOMEM, "out of host memory");
+    *r = (reduce_task){fn, user, si.bytes / sizeof(float)};
+    sc_plan_destroy(s->reduce);
+    s->reduce = NULL;
+    SC_TRY(sc_plan_create(s->ctx, &s->reduce));
+    cl_mem mems[2] = {si.diff, s->monitor};
+    return sc_plan_host_task(s->reduce, "gradient reduce", run_reduce, r, free, mems, 2);
+}
 
 /* ---------------------------------------------------------------- solver */
 
@@ -207,6 +235,7 @@ void sc_solver_destroy(sc_solver *s)
     sc_plan_destroy(s->update);
     sc_plan_destroy(s->accuracy);
     sc_plan_destroy(s->monitor_reset);
+    sc_plan_destroy(s->reduce);
     sc_plan_destroy(s->monitor_pass);
     sc_buffer_release(s->ctx, s->monitor);
     sc_buffer_release(s->ctx, s->scalars);
@@ -233,7 +262,9 @@ static sc_status passes(sc_solver *s, sc_feed_fn feed, void *user, int with_accu
         if (with_accuracy && s->accuracy)
             SC_TRY(sc_plan_run(s->accuracy));
     }
-    return SC_OK;
+    /* every pass's gradient is in the store: average it (and the monitor)
+     * across ranks before anyone reads or applies it */
+    return s->reduce ? sc_plan_run(s->reduce) : SC_OK;
 }
 
 /* Enqueues the read of the monitor for iteration s->iter into the ring. */
@@ -267,6 +298,7 @@ sc_status sc_solver_collect(sc_solver *s, sc_step_result *res)
         .lr = sc_solver_lr(&s->p, r->iter),
         .iter = r->iter + 1,
         .nonfinite = v[SC_MONITOR_NONFINITE] != 0.0f || !isfinite(v[SC_MONITOR_LOSS]),
+        .stop = v[SC_MONITOR_STOP] != 0.0f,
     };
     return SC_OK;
 }

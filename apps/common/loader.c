@@ -145,13 +145,20 @@ static sc_status write_sample(const sc_loader *l, const item *it, uint64_t p, fl
     return st;
 }
 
+static uint64_t shards(const sc_loader *l)
+{
+    return l->cfg.shard_count > 1 ? (uint64_t)l->cfg.shard_count : 1;
+}
+
 static void produce(sc_loader *l, uint64_t k, slot *s)
 {
     size_t per = (size_t)l->cfg.channels * l->cfg.height * l->cfg.width;
+    uint64_t global = (uint64_t)l->cfg.batch * shards(l);
+    uint64_t first = l->base + k * global + (uint64_t)l->cfg.shard_index * (uint64_t)l->cfg.batch;
     sc_error err = {0};
     s->status = SC_OK;
     for (int i = 0; i < l->cfg.batch && s->status == SC_OK; i++) {
-        uint64_t p = l->base + k * (uint64_t)l->cfg.batch + (uint64_t)i;
+        uint64_t p = first + (uint64_t)i;
         pthread_mutex_lock(&l->mu);
         const item *it = &l->items[item_at(l, p)];
         pthread_mutex_unlock(&l->mu);
@@ -236,7 +243,7 @@ sc_status sc_loader_next(sc_loader *l, float *data, float *labels, sc_error *err
 
 uint64_t sc_loader_position(const sc_loader *l)
 {
-    return l->base + l->next_consume * (uint64_t)l->cfg.batch;
+    return l->base + l->next_consume * (uint64_t)l->cfg.batch * shards(l);
 }
 
 sc_status sc_loader_seek(sc_loader *l, uint64_t position, sc_error *err)
@@ -437,6 +444,8 @@ static sc_status check_config(const sc_loader_config *c, sc_error *err)
         c->resize_h > SC_IMAGE_MAX_DIM || c->resize_w > SC_IMAGE_MAX_DIM)
         return sc_fail(err, SC_ERR_ARG, "loader: bad resize %dx%d (both or neither, 1..%d)",
                        c->resize_w, c->resize_h, SC_IMAGE_MAX_DIM);
+    if (c->shard_count > 1 && (c->shard_index < 0 || c->shard_index >= c->shard_count))
+        return sc_fail(err, SC_ERR_ARG, "loader: shard %d of %d", c->shard_index, c->shard_count);
     if (c->threads < 1 || c->prefetch < 1)
         return sc_fail(err, SC_ERR_ARG, "loader: threads and prefetch must be >= 1");
     return SC_OK;

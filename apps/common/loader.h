@@ -39,6 +39,8 @@ typedef struct sc_loader_config {
     uint64_t seed;
     int has_ignore_label;    /* the loss layer's ignore_label: the one negative label allowed */
     int ignore_label;
+    int shard_index, shard_count; /* data-parallel: this rank's slice of every global batch
+                                     (count 0 or 1: the whole batch is this process's) */
     int threads;             /* decode threads (>= 1) */
     int prefetch;            /* batches decoded ahead (>= 1) */
 } sc_loader_config;
@@ -67,8 +69,12 @@ int sc_loader_max_label(const sc_loader *l);
  * floats (Caffe's label blob). Blocks until the workers have it. */
 sc_status sc_loader_next(sc_loader *l, float *data, float *labels, sc_error *err);
 
-/* Position in the sample stream (batches handed out x batch size): saved in
- * snapshots; setting it restarts the workers from there. */
+/* Position in the sample stream (global batches handed out x global batch
+ * size): saved in snapshots; setting it restarts the workers from there. With
+ * shards, rank r's batch k holds positions k*B + r*b .. k*B + (r+1)*b - 1 of
+ * the global stream (b = batch, B = b * shard_count): together the ranks see
+ * exactly what one process with batch B sees, and a run resumes with any
+ * rank count that divides its global batch. */
 uint64_t sc_loader_position(const sc_loader *l);
 sc_status sc_loader_seek(sc_loader *l, uint64_t position, sc_error *err);
 
