@@ -1,11 +1,9 @@
 /* sphere-extract: one feature row per image of a list or a folder, from a
  * deploy net (with --flip, the mirrored image's features concatenated, as
  * the SphereFace protocol uses), written as text or .npy (features_io.h). */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,6 +11,7 @@
 #include "extractor.h"
 #include "features_io.h"
 #include "image_list.h"
+#include "photo_list.h"
 #include "sc_runtime.h"
 
 typedef struct extract_args {
@@ -80,64 +79,26 @@ static int names_add(names *s, const char *rel)
            (s->rel[s->n] = strdup(rel)) != NULL && ++s->n;
 }
 
-static int is_image_name(const char *name)
-{
-    static const char *const exts[] = {".jpg", ".jpeg", ".png", ".pgm", ".ppm",
-                                       ".JPG", ".JPEG", ".PNG"};
-    const char *dot = strrchr(name, '.');
-    for (size_t i = 0; dot && i < sizeof exts / sizeof exts[0]; i++)
-        if (!strcmp(dot, exts[i]))
-            return 1;
-    return 0;
-}
-
-/* Every image below dir/rel, depth first. */
-static sc_status walk(const char *dir, const char *rel, names *out, int depth, sc_error *err)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s%s%s", dir, *rel ? "/" : "", rel);
-    DIR *d = opendir(path);
-    if (!d)
-        return sc_fail(err, SC_ERR_IO, "%s: cannot open the folder", path);
-    struct dirent *e;
-    sc_status st = SC_OK;
-    while (st == SC_OK && (e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char child[4096], full[8192];
-        snprintf(child, sizeof child, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-        snprintf(full, sizeof full, "%s/%s", dir, child);
-        struct stat s;
-        if (stat(full, &s) != 0)
-            continue;
-        if (S_ISDIR(s.st_mode) && depth < 16)
-            st = walk(dir, child, out, depth + 1, err);
-        else if (S_ISREG(s.st_mode) && is_image_name(e->d_name) && !names_add(out, child))
-            st = sc_fail(err, SC_ERR_NOMEM, "out of host memory");
-    }
-    closedir(d);
-    return st;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
+/* The images of --dir (sorted, apps/common/photo_list.c) or of --list. */
 static sc_status collect(const extract_args *a, names *out, const char **root, sc_error *err)
 {
+    sc_status st = SC_OK;
     if (a->dir) {
         *root = a->dir;
-        SC_TRY(walk(a->dir, "", out, 0, err));
-        if (out->n == 0)
-            return sc_fail(err, SC_ERR_IO, "%s: no image below it", a->dir);
-        qsort(out->rel, out->n, sizeof *out->rel, cmp_str); /* the same order on every system */
-        return SC_OK;
+        sc_photo_list photos = {0};
+        st = sc_photo_list_scan(a->dir, &photos, err);
+        for (size_t i = 0; st == SC_OK && i < photos.count; i++)
+            if (!names_add(out, photos.items[i].name))
+                st = sc_fail(err, SC_ERR_NOMEM, "out of host memory");
+        sc_photo_list_free(&photos);
+        if (st == SC_OK && out->n == 0)
+            st = sc_fail(err, SC_ERR_IO, "%s: no image below it", a->dir);
+        return st;
     }
     *root = a->root;
     sc_image_list list = {0};
     SC_TRY(sc_image_list_load(a->list, &list, err));
-    sc_status st = list.count ? SC_OK : sc_fail(err, SC_ERR_IO, "%s: empty list", a->list);
+    st = list.count ? SC_OK : sc_fail(err, SC_ERR_IO, "%s: empty list", a->list);
     for (size_t i = 0; st == SC_OK && i < list.count; i++)
         if (!names_add(out, list.items[i].path))
             st = sc_fail(err, SC_ERR_NOMEM, "out of host memory");
@@ -145,8 +106,6 @@ static sc_status collect(const extract_args *a, names *out, const char **root, s
     return st;
 }
 
-/* A live count on a terminal; in a log, a line each 10% (user: int, the
- * last tenth printed, starting at -1). */
 static void progress(void *user, size_t done, size_t total)
 {
     int *last = user, tenth = total ? (int)(done * 10 / total) : 10;

@@ -4,7 +4,6 @@
  * gallery photo (features of the photo and its mirror, concatenated), and
  * the best identity is printed with its score, or "unknown" below the
  * threshold. */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 
 #include "cli.h"
 #include "extractor.h"
+#include "photo_list.h"
 #include "sc_runtime.h"
 
 typedef struct identify_args {
@@ -60,108 +60,47 @@ static int parse_args(int argc, char **argv, identify_args *a)
 /* ----------------------------------------------------------- folders */
 
 typedef struct photos {
-    char **path;   /* full paths */
-    int *who;      /* gallery: identity index */
-    size_t n, cap;
-    char **names;  /* gallery: identity names */
-    size_t n_names, cap_names;
+    sc_photo_list list; /* path: to open; name: relative to the gallery or probe folder */
+    int *who;           /* gallery: identity index of each photo */
+    char **names;       /* gallery: identity names (the first folder of each path) */
+    size_t n_names;
 } photos;
 
 static void photos_free(photos *p)
 {
-    for (size_t i = 0; i < p->n; i++)
-        free(p->path[i]);
     for (size_t i = 0; i < p->n_names; i++)
         free(p->names[i]);
-    free(p->path), free(p->who), free(p->names);
+    free(p->names);
+    free(p->who);
+    sc_photo_list_free(&p->list);
 }
 
-static int is_image_name(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    return dot && (!strcmp(dot, ".jpg") || !strcmp(dot, ".jpeg") || !strcmp(dot, ".png") ||
-                   !strcmp(dot, ".pgm") || !strcmp(dot, ".ppm") || !strcmp(dot, ".JPG"));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The sorted entries of a folder that pass keep(). */
-static sc_status list_dir(const char *dir, int want_dirs, char ***out, size_t *n, sc_error *err)
-{
-    *out = NULL;
-    *n = 0;
-    DIR *d = opendir(dir);
-    if (!d)
-        return sc_fail(err, SC_ERR_IO, "%s: cannot open the folder", dir);
-    size_t cap = 0;
-    struct dirent *e;
-    sc_status st = SC_OK;
-    while (st == SC_OK && (e = readdir(d))) {
-        char full[8192];
-        struct stat s;
-        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
-        if (e->d_name[0] == '.' || stat(full, &s) != 0 ||
-            (want_dirs ? !S_ISDIR(s.st_mode) : !(S_ISREG(s.st_mode) && is_image_name(e->d_name))))
-            continue;
-        if (!sc_grow((void **)out, &cap, *n + 1, sizeof **out) ||
-            !((*out)[*n] = strdup(e->d_name)))
-            st = sc_fail(err, SC_ERR_NOMEM, "out of host memory");
-        else
-            (*n)++;
-    }
-    closedir(d);
-    if (*n)
-        qsort(*out, *n, sizeof **out, cmp_str);
-    return st;
-}
-
-static sc_status add_photo(photos *p, const char *dir, const char *file, int who, sc_error *err)
-{
-    char full[8192];
-    snprintf(full, sizeof full, "%s/%s", dir, file);
-    if (!sc_grow((void **)&p->path, &p->cap, p->n + 1, sizeof *p->path) ||
-        !(p->who = realloc(p->who, p->cap * sizeof *p->who)) || !(p->path[p->n] = strdup(full)))
-        return sc_fail(err, SC_ERR_NOMEM, "out of host memory");
-    p->who[p->n++] = who;
-    return SC_OK;
-}
-
-static void free_names(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
+/* Every crop below dir; its identity is the folder directly below dir. */
 static sc_status load_gallery(const char *dir, photos *g, sc_error *err)
 {
-    char **people = NULL;
-    size_t n_people = 0;
-    SC_TRY(list_dir(dir, 1, &people, &n_people, err));
-    sc_status st = SC_OK;
-    for (size_t i = 0; i < n_people && st == SC_OK; i++) {
-        char sub[8192], **files = NULL;
-        size_t n_files = 0;
-        snprintf(sub, sizeof sub, "%s/%s", dir, people[i]);
-        st = list_dir(sub, 0, &files, &n_files, err);
-        if (st == SC_OK && n_files > 0) {
-            if (!sc_grow((void **)&g->names, &g->cap_names, g->n_names + 1, sizeof *g->names) ||
-                !(g->names[g->n_names] = strdup(people[i])))
-                st = sc_fail(err, SC_ERR_NOMEM, "out of host memory");
-            else
-                g->n_names++;
+    SC_TRY(sc_photo_list_scan(dir, &g->list, err));
+    size_t n = g->list.count;
+    g->who = calloc(n + 1, sizeof *g->who);
+    g->names = calloc(n + 1, sizeof *g->names);
+    if (!g->who || !g->names)
+        return sc_fail(err, SC_ERR_NOMEM, "out of host memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *name = g->list.items[i].name, *slash = strchr(name, '/');
+        if (!slash)
+            return sc_fail(err, SC_ERR_IO, "%s: %s is not inside an identity folder", dir, name);
+        size_t len = (size_t)(slash - name);
+        /* the scan is sorted: one identity's crops are adjacent */
+        if (g->n_names == 0 || strncmp(g->names[g->n_names - 1], name, len) ||
+            g->names[g->n_names - 1][len]) {
+            g->names[g->n_names] = strndup(name, len);
+            if (!g->names[g->n_names++])
+                return sc_fail(err, SC_ERR_NOMEM, "out of host memory");
         }
-        for (size_t f = 0; f < n_files && st == SC_OK; f++)
-            st = add_photo(g, sub, files[f], (int)g->n_names - 1, err);
-        free_names(files, n_files);
+        g->who[i] = (int)g->n_names - 1;
     }
-    free_names(people, n_people);
-    if (st == SC_OK && g->n_names == 0)
-        st = sc_fail(err, SC_ERR_IO, "%s: no identity folder with an image in it", dir);
-    return st;
+    if (n == 0)
+        return sc_fail(err, SC_ERR_IO, "%s: no identity folder with an image in it", dir);
+    return SC_OK;
 }
 
 static sc_status load_probes(const char *path, photos *p, sc_error *err)
@@ -169,22 +108,19 @@ static sc_status load_probes(const char *path, photos *p, sc_error *err)
     struct stat s;
     if (stat(path, &s) != 0)
         return sc_fail(err, SC_ERR_IO, "%s: no such file or folder", path);
-    if (!S_ISDIR(s.st_mode)) {
-        if (!sc_grow((void **)&p->path, &p->cap, 1, sizeof *p->path) ||
-            !(p->path[0] = strdup(path)))
-            return sc_fail(err, SC_ERR_NOMEM, "out of host memory");
-        p->n = 1;
-        return SC_OK;
-    }
-    char **files = NULL;
-    size_t n = 0;
-    sc_status st = list_dir(path, 0, &files, &n, err);
-    for (size_t i = 0; i < n && st == SC_OK; i++)
-        st = add_photo(p, path, files[i], -1, err);
-    free_names(files, n);
-    if (st == SC_OK && p->n == 0)
-        st = sc_fail(err, SC_ERR_IO, "%s: no image in the folder", path);
-    return st;
+    if (!S_ISDIR(s.st_mode))
+        return sc_photo_list_add(&p->list, path, path, err);
+    SC_TRY(sc_photo_list_scan(path, &p->list, err));
+    return p->list.count ? SC_OK : sc_fail(err, SC_ERR_IO, "%s: no image in the folder", path);
+}
+
+/* The paths to open, for the extractor. */
+static const char **paths_of(const photos *p)
+{
+    const char **v = calloc(p->list.count + 1, sizeof *v);
+    for (size_t i = 0; v && i < p->list.count; i++)
+        v[i] = p->list.items[i].path;
+    return v;
 }
 
 /* --------------------------------------------------------- matching */
@@ -206,10 +142,10 @@ static void report(const identify_args *a, const photos *g, const float *gf, con
                    const float *pf, size_t dim)
 {
     size_t unknown = 0;
-    for (size_t i = 0; i < p->n; i++) {
+    for (size_t i = 0; i < p->list.count; i++) {
         double best = -2;
         int who = -1;
-        for (size_t j = 0; j < g->n; j++) {
+        for (size_t j = 0; j < g->list.count; j++) {
             double c = 0;
             for (size_t k = 0; k < dim; k++)
                 c += (double)pf[i * dim + k] * gf[j * dim + k];
@@ -220,23 +156,27 @@ static void report(const identify_args *a, const photos *g, const float *gf, con
         }
         int known = best >= a->threshold;
         unknown += !known;
-        printf("%s %s %.4f\n", p->path[i], known ? g->names[who] : "unknown", best);
+        printf("%s %s %.4f\n", p->list.items[i].path, known ? g->names[who] : "unknown", best);
     }
     fprintf(stderr, "sphere-identify: %zu probes, %zu identities (%zu gallery crops), %zu "
                     "unknown at threshold %.3f\n",
-            p->n, g->n_names, g->n, unknown, a->threshold);
+            p->list.count, g->n_names, g->list.count, unknown, a->threshold);
 }
 
 static sc_status features(sc_extractor *x, const photos *p, float **rows, sc_error *err)
 {
-    size_t wrong = 0, dim = sc_extractor_dim(x);
-    *rows = malloc(p->n * dim * sizeof **rows);
-    if (!*rows)
-        return sc_fail(err, SC_ERR_NOMEM, "out of host memory");
-    SC_TRY(sc_extractor_check(x, (const char *const *)p->path, p->n, &wrong, err));
-    SC_TRY(sc_extractor_run(x, (const char *const *)p->path, p->n, *rows, NULL, NULL, err));
-    normalise(*rows, p->n, dim);
-    return SC_OK;
+    size_t wrong = 0, dim = sc_extractor_dim(x), n = p->list.count;
+    const char **paths = paths_of(p);
+    *rows = malloc(n * dim * sizeof **rows);
+    sc_status st = paths && *rows ? SC_OK : sc_fail(err, SC_ERR_NOMEM, "out of host memory");
+    if (st == SC_OK)
+        st = sc_extractor_check(x, paths, n, &wrong, err);
+    if (st == SC_OK)
+        st = sc_extractor_run(x, paths, n, *rows, NULL, NULL, err);
+    if (st == SC_OK)
+        normalise(*rows, n, dim);
+    free(paths);
+    return st;
 }
 
 int main(int argc, char **argv)

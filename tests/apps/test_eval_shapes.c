@@ -16,32 +16,11 @@
 #define PER_FOLD 3
 #define MFN "models/mobilefacenet/"
 
-/* Writes a pairs file with the first PER_FOLD matched and mismatched pairs of
- * every fold of pairs.txt; fills names/numbers of the images it uses. */
+/* A subset of pairs.txt, loaded back. */
 static void write_subset(const char *dst, sc_lfw_pairs *sub)
 {
-    sc_lfw_pairs all = {0};
     sc_error err = {0};
-    sc_assert_ok_err(&err, sc_lfw_pairs_load(sc_test_shared("data/lfw/pairs.txt"), &all, &err));
-    FILE *f = fopen(dst, "w");
-    assert_non_null(f);
-    fprintf(f, "%d\t%d\n", all.folds, PER_FOLD);
-    for (int fold = 0; fold < all.folds; fold++)
-        for (int same = 1; same >= 0; same--) {
-            int taken = 0;
-            for (size_t i = 0; i < all.count && taken < PER_FOLD; i++) {
-                const sc_lfw_pair *p = &all.items[i];
-                if (p->fold != fold || p->same != same)
-                    continue;
-                if (same)
-                    fprintf(f, "%s\t%d\t%d\n", p->name1, p->n1, p->n2);
-                else
-                    fprintf(f, "%s\t%d\t%s\t%d\n", p->name1, p->n1, p->name2, p->n2);
-                taken++;
-            }
-        }
-    fclose(f);
-    sc_lfw_pairs_free(&all);
+    sc_test_write_pairs_subset(dst, PER_FOLD, NULL);
     sc_assert_ok_err(&err, sc_lfw_pairs_load(dst, sub, &err));
 }
 

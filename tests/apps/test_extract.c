@@ -16,44 +16,6 @@
 
 static char g_net[4096], g_weights[4096], g_root[4096];
 
-/* The first PER_FOLD matched and mismatched pairs of every fold, and the
- * list of their images (relpath and label 0). */
-static void write_subset(const char *pairs_path, const char *list_path)
-{
-    sc_lfw_pairs all = {0};
-    sc_error err = {0};
-    sc_assert_ok_err(&err, sc_lfw_pairs_load(sc_test_shared("data/lfw/pairs.txt"), &all, &err));
-    FILE *f = fopen(pairs_path, "w"), *l = fopen(list_path, "w");
-    assert_non_null(f);
-    assert_non_null(l);
-    fprintf(f, "%d\t%d\n", all.folds, PER_FOLD);
-    for (int fold = 0; fold < all.folds; fold++)
-        for (int same = 1; same >= 0; same--)
-            for (size_t i = 0, taken = 0; i < all.count && taken < PER_FOLD; i++) {
-                const sc_lfw_pair *p = &all.items[i];
-                if (p->fold != fold || p->same != same)
-                    continue;
-                if (same)
-                    fprintf(f, "%s\t%d\t%d\n", p->name1, p->n1, p->n2);
-                else
-                    fprintf(f, "%s\t%d\t%s\t%d\n", p->name1, p->n1, p->name2, p->n2);
-                /* repeated images in the list are fine for sphere-extract, not
-                 * for --features: keep each once */
-                char a[512], b[512];
-                sc_assert_ok_err(&err, sc_lfw_image_path(NULL, p->name1, p->n1, NULL, a, sizeof a, &err));
-                sc_assert_ok_err(&err, sc_lfw_image_path(NULL, p->name2, p->n2, NULL, b, sizeof b, &err));
-                fprintf(l, "%s 0\n%s 0\n", a, b);
-                taken++;
-            }
-    fclose(f);
-    fclose(l);
-    sc_lfw_pairs_free(&all);
-    /* drop repeated lines */
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "sort -u -o '%s' '%s'", list_path, list_path);
-    assert_int_equal(system(cmd), 0);
-}
-
 /* The table and the summary line of a sphere-eval run. */
 static void eval(const char *args, char *table, size_t cap)
 {
@@ -93,7 +55,7 @@ static void test_features_round_trip(void **state)
     snprintf(list, sizeof list, "%s", sc_test_tmp("extract_list.txt"));
     snprintf(txt, sizeof txt, "%s", sc_test_tmp("extract_features.txt"));
     snprintf(npy, sizeof npy, "%s", sc_test_tmp("extract_features.npy"));
-    write_subset(pairs, list);
+    sc_test_write_pairs_subset(pairs, PER_FOLD, list);
     static char direct[8192], from_txt[8192], from_npy[8192];
     snprintf(args, sizeof args, "--net '%s' --weights '%s' --pairs '%s' --root '%s'", g_net,
              g_weights, pairs, g_root);

@@ -4,7 +4,6 @@
  *    averaged, the data shards partition every global batch);
  *  - a rank killed mid-run makes mpirun exit non-zero within 60 s, and the
  *    last snapshot resumes with one process. */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,6 @@
 
 #include "sc_test.h"
 
-#define LFW "data/lfw/reference-aligned-112x96"
 
 /* Open MPI refuses root unless told; vader's single-copy mechanism needs
  * ptrace rights containers often lack. Under mpirun LeakSanitizer is off:
@@ -26,39 +24,15 @@
 
 static char g_solver[4096], g_dir[4096];
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* 8 people x 6 aligned crops, labels 0..7. */
 static void write_list(const char *path)
 {
-    static const char *people[8] = {"Tony_Blair", "Silvio_Berlusconi", "Jean_Chretien",
-                                    "Wen_Jiabao", "Hans_Blix", "David_Beckham", "Tiger_Woods",
-                                    "Pete_Sampras"};
+    static const char *const people[8] = {"Tony_Blair", "Silvio_Berlusconi", "Jean_Chretien",
+                                          "Wen_Jiabao", "Hans_Blix", "David_Beckham",
+                                          "Tiger_Woods", "Pete_Sampras"};
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    for (int p = 0; p < 8; p++) {
-        char rel[256];
-        snprintf(rel, sizeof rel, LFW "/%s", people[p]);
-        const char *dir = sc_test_shared(rel);
-        DIR *d = opendir(dir);
-        assert_non_null(d);
-        char *names[64];
-        int n = 0;
-        struct dirent *e;
-        while ((e = readdir(d)) && n < 64)
-            if (strstr(e->d_name, ".jpg"))
-                names[n++] = strdup(e->d_name);
-        closedir(d);
-        qsort(names, (size_t)n, sizeof *names, cmp_str);
-        for (int i = 0; i < n; i++) {
-            if (i < 6)
-                fprintf(f, "%s/%s %d\n", dir, names[i], p);
-            free(names[i]);
-        }
-    }
+    sc_test_write_crops(f, people, 8, 6, NULL);
     fclose(f);
 }
 

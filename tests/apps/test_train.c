@@ -33,34 +33,10 @@ static void write_text(const char *path, const char *text)
     fclose(f);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* The good part of every list: 4 images of each person, 24 lines. */
 static void write_good_entries(FILE *f)
 {
-    for (int p = 0; p < 6; p++) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s/%s", sc_test_shared(LFW), k_people[p]);
-        DIR *d = opendir(dir);
-        assert_non_null(d);
-        char *names[64];
-        int n = 0;
-        struct dirent *e;
-        while ((e = readdir(d)) && n < 64)
-            if (strstr(e->d_name, ".jpg"))
-                names[n++] = strdup(e->d_name);
-        closedir(d);
-        qsort(names, (size_t)n, sizeof *names, cmp_str);
-        assert_true(n >= 4);
-        for (int i = 0; i < n; i++) {
-            if (i < 4)
-                fprintf(f, "%s/%s %d\n", dir, names[i], p);
-            free(names[i]);
-        }
-    }
+    sc_test_write_crops(f, k_people, 6, 4, NULL);
 }
 
 static void write_net(const char *net, const char *list)

@@ -12,7 +12,6 @@
  *    the loss), unless it is the loss's ignore_label;
  *  - two layers with one name are refused (the snapshots could never be read
  *    back). */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +19,6 @@
 
 #include "sc_test.h"
 
-#define LFW "data/lfw/reference-aligned-112x96"
 
 static char g_net[1024], g_list[1024];
 
@@ -32,38 +30,15 @@ static void write_text(const char *path, const char *text)
     fclose(f);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* 8 aligned LFW crops of two people (the first 4 files of each), labels
+/* 8 aligned LFW crops of two people (the first 4 of each), labels
  * first_label and 1. */
 static void write_list(const char *path, int first_label)
 {
-    static const char *people[2] = {"Alejandro_Toledo", "Alvaro_Uribe"};
+    static const char *const people[2] = {"Alejandro_Toledo", "Alvaro_Uribe"};
+    const int labels[2] = {first_label, 1};
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    for (int p = 0; p < 2; p++) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s/%s", sc_test_shared(LFW), people[p]);
-        DIR *d = opendir(dir);
-        assert_non_null(d);
-        char *names[128];
-        int n = 0;
-        struct dirent *e;
-        while ((e = readdir(d)) && n < 128)
-            if (strstr(e->d_name, ".jpg"))
-                names[n++] = strdup(e->d_name);
-        closedir(d);
-        assert_true(n >= 4);
-        qsort(names, (size_t)n, sizeof *names, cmp_str);
-        for (int i = 0; i < n; i++) {
-            if (i < 4)
-                fprintf(f, "%s/%s %d\n", dir, names[i], p == 0 ? first_label : 1);
-            free(names[i]);
-        }
-    }
+    sc_test_write_crops(f, people, 2, 4, labels);
     fclose(f);
 }
 

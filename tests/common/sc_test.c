@@ -2,10 +2,13 @@
  * scratch paths, error metrics. */
 #include "sc_test.h"
 
+#include "verification.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -137,4 +140,69 @@ int sc_test_run(const char *cmd, char *out, size_t out_cap, char *err, size_t er
     remove(o);
     remove(e);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void sc_test_write_crops(FILE *f, const char *const *people, int n_people, int per_person,
+                         const int *labels)
+{
+    for (int p = 0; p < n_people; p++) {
+        char rel[512], dir[4096];
+        snprintf(rel, sizeof rel, "data/lfw/reference-aligned-112x96/%s", people[p]);
+        snprintf(dir, sizeof dir, "%s", sc_test_shared(rel));
+        DIR *d = opendir(dir);
+        assert_non_null(d);
+        char *names[256];
+        int n = 0;
+        struct dirent *e;
+        while ((e = readdir(d)) && n < 256)
+            if (strstr(e->d_name, ".jpg"))
+                names[n++] = strdup(e->d_name);
+        closedir(d);
+        qsort(names, (size_t)n, sizeof *names, cmp_str);
+        if (n < per_person)
+            fail_msg("%s has %d crops, the test needs %d", people[p], n, per_person);
+        for (int i = 0; i < n; i++) {
+            if (i < per_person)
+                fprintf(f, "%s/%s %d\n", dir, names[i], labels ? labels[p] : p);
+            free(names[i]);
+        }
+    }
+}
+
+void sc_test_write_pairs_subset(const char *pairs_path, int per_fold, const char *list_path)
+{
+    sc_lfw_pairs all = {0};
+    sc_error err = {0};
+    sc_assert_ok_err(&err, sc_lfw_pairs_load(sc_test_shared("data/lfw/pairs.txt"), &all, &err));
+    FILE *f = fopen(pairs_path, "w"), *l = list_path ? fopen(list_path, "w") : NULL;
+    assert_non_null(f);
+    fprintf(f, "%d\t%d\n", all.folds, per_fold);
+    for (int fold = 0; fold < all.folds; fold++)
+        for (int same = 1; same >= 0; same--)
+            for (size_t i = 0, taken = 0; i < all.count && taken < (size_t)per_fold; i++) {
+                const sc_lfw_pair *p = &all.items[i];
+                if (p->fold != fold || p->same != same)
+                    continue;
+                if (same)
+                    fprintf(f, "%s\t%d\t%d\n", p->name1, p->n1, p->n2);
+                else
+                    fprintf(f, "%s\t%d\t%s\t%d\n", p->name1, p->n1, p->name2, p->n2);
+                if (l)
+                    fprintf(l, "%s/%s_%04d.jpg 0\n%s/%s_%04d.jpg 0\n", p->name1, p->name1, p->n1,
+                            p->name2, p->name2, p->n2);
+                taken++;
+            }
+    fclose(f);
+    sc_lfw_pairs_free(&all);
+    if (!l)
+        return;
+    fclose(l);
+    char cmd[8192]; /* an image appears once */
+    snprintf(cmd, sizeof cmd, "LC_ALL=C sort -u -o '%s' '%s'", list_path, list_path);
+    assert_int_equal(system(cmd), 0);
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "sc_runtime.h"
@@ -29,6 +30,18 @@ sc_ctx *sc_test_ctx(void);
  * terminated, truncated to their capacity; either may be NULL). Returns the
  * exit status, or -1 when the command died from a signal. */
 int sc_test_run(const char *cmd, char *out, size_t out_cap, char *err, size_t err_cap);
+
+/* Writes Caffe list lines "path label" to f for the first per_person aligned
+ * LFW crops (../shared reference-aligned-112x96, sorted by name) of each
+ * person; labels[p] is person p's label (NULL: p). Fails the test when a
+ * person has fewer crops. */
+void sc_test_write_crops(FILE *f, const char *const *people, int n_people, int per_person,
+                         const int *labels);
+
+/* Writes a pairs file with the first per_fold matched and mismatched pairs
+ * of every fold of ../shared's pairs.txt; with list (may be NULL), also a
+ * Caffe list "relpath 0" of their distinct images, sorted. */
+void sc_test_write_pairs_subset(const char *pairs_path, int per_fold, const char *list_path);
 
 /* Assert that a call returned SC_OK; on failure print the status and the
  * error message kept by the context (sc_assert_ok) or by an sc_error (sc_assert_ok_err). */
