@@ -21,9 +21,9 @@
 #include "verification.h"
 
 typedef struct eval_args {
-    const char *net, *weights, *pairs, *root, *ext, *feature, *device, *features, *fisher;
-    int batch, rgb, resize, view1, threads;
-    float mean, scale;
+    const char *pairs, *root, *ext, *features, *fisher;
+    int view1;
+    sc_extractor_config x; /* net, weights, feature blob, input options */
 } eval_args;
 
 static const char k_description[] =
@@ -40,11 +40,11 @@ static const char k_description[] =
 
 static int parse_args(int argc, char **argv, eval_args *a)
 {
-    *a = (eval_args){.ext = "jpg", .feature = "fc5", .batch = 32, .mean = 127.5f,
-                     .scale = 0.0078125f, .threads = 2};
+    *a = (eval_args){.ext = "jpg", .x = sc_extractor_defaults()};
+    a->x.flip = 1; /* the protocol's concat(f(x), f(mirror x)) */
     const sc_opt opts[] = {
-        {SC_STR("--net", &a->net, "FILE", "deploy prototxt (unless --features)")},
-        {SC_STR("--weights", &a->weights, "FILE", "caffemodel (unless --features)")},
+        {SC_STR("--net", &a->x.net, "FILE", "deploy prototxt (unless --features)")},
+        {SC_STR("--weights", &a->x.weights, "FILE", "caffemodel (unless --features)")},
         {SC_STR("--pairs", &a->pairs, "FILE", "LFW pairs file (a folder with --view1)"),
          .required = 1},
         {SC_STR("--root", &a->root, "DIR", "image folder (unless --features)")},
@@ -52,15 +52,8 @@ static int parse_args(int argc, char **argv, eval_args *a)
         {SC_FLAG("--view1", &a->view1, "LFW View 1: pairsDevTrain.txt, pairsDevTest.txt")},
         {SC_STR("--fisher", &a->fisher, "LIST", "also the angular Fisher score of this list")},
         {SC_STR("--ext", &a->ext, "EXT", "image file extension")},
-        {SC_STR("--feature", &a->feature, "BLOB", "feature blob")},
-        {SC_FLAG("--rgb", &a->rgb, "feed R, G, B planes instead of B, G, R")},
-        {SC_FLOAT("--mean", &a->mean, "X", "subtracted from every pixel", -255, 255)},
-        {SC_FLOAT("--scale", &a->scale, "X", "applied after the mean", -1e6, 1e6)},
-        {SC_INT("--batch", &a->batch, "N", "network inputs per forward (rounded up to even)", 1,
-                65536)},
-        {SC_INT("--threads", &a->threads, "N", "image decoding threads", 1, 64)},
-        {SC_FLAG("--resize", &a->resize, "resize images to the net's input")},
-        {SC_DEVICE_OPT(&a->device)},
+        {SC_STR("--feature", &a->x.feature, "BLOB", "feature blob")},
+        SC_EXTRACTOR_OPTIONS(&a->x),
     };
     const sc_cli cli = {.prog = "sphere-eval",
                         .synopsis = "--pairs FILE (--net DEPLOY --weights W --root DIR | "
@@ -68,7 +61,7 @@ static int parse_args(int argc, char **argv, eval_args *a)
                         .description = k_description, .opts = opts,
                         .n_opts = sizeof opts / sizeof opts[0]};
     int rc = sc_cli_parse(&cli, argc, argv);
-    if (rc == SC_CLI_CONTINUE && !a->features && (!a->net || !a->weights || !a->root))
+    if (rc == SC_CLI_CONTINUE && !a->features && (!a->x.net || !a->x.weights || !a->root))
         rc = sc_cli_usage_error(&cli, "--net, --weights and --root are required (or --features)");
     if (rc == SC_CLI_CONTINUE && a->fisher && (a->features || !a->root))
         rc = sc_cli_usage_error(&cli, "--fisher runs the net: it needs --net, --weights, --root");
@@ -406,18 +399,14 @@ static int load_pairs(const eval_args *a, image_table *t, pair_set sets[2], int 
 
 static int make_extractor(const eval_args *a, sc_extractor **x)
 {
-    sc_extractor_config c = {.net = a->net, .weights = a->weights, .feature = a->feature,
-                             .device = a->device, .batch = a->batch, .rgb = a->rgb,
-                             .mean = a->mean, .scale = a->scale, .resize = a->resize,
-                             .flip = 1, .threads = a->threads};
     sc_error err = {0};
-    sc_status st = sc_extractor_create(&c, x, &err);
+    sc_status st = sc_extractor_create(&a->x, x, &err);
     if (st != SC_OK) {
         fprintf(stderr, "sphere-eval: %s\n", err.msg);
         return sc_cli_input_status(st);
     }
     if (sc_extractor_missing(*x)[0])
-        printf("warning: %s has no weights for: %s\n", a->weights, sc_extractor_missing(*x));
+        printf("warning: %s has no weights for: %s\n", a->x.weights, sc_extractor_missing(*x));
     return SC_CLI_CONTINUE;
 }
 

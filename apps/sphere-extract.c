@@ -15,9 +15,8 @@
 #include "sc_runtime.h"
 
 typedef struct extract_args {
-    const char *net, *weights, *list, *dir, *root, *blob, *out, *device;
-    int flip, rgb, resize, batch, threads;
-    float mean, scale;
+    const char *list, *dir, *root, *out;
+    sc_extractor_config x; /* net, weights, feature blob, --flip, input options */
 } extract_args;
 
 static const char k_description[] =
@@ -29,25 +28,18 @@ static const char k_description[] =
 
 static int parse_args(int argc, char **argv, extract_args *a)
 {
-    *a = (extract_args){.blob = "fc5", .out = "features.txt", .batch = 32, .threads = 2,
-                        .mean = 127.5f, .scale = 0.0078125f, .root = ""};
+    *a = (extract_args){.out = "features.txt", .root = "", .x = sc_extractor_defaults()};
     const sc_opt opts[] = {
-        {SC_STR("--net", &a->net, "FILE", "deploy prototxt"), .required = 1},
-        {SC_STR("--weights", &a->weights, "FILE", "caffemodel"), .required = 1},
+        {SC_STR("--net", &a->x.net, "FILE", "deploy prototxt"), .required = 1},
+        {SC_STR("--weights", &a->x.weights, "FILE", "caffemodel"), .required = 1},
         {SC_STR("--list", &a->list, "FILE", "image list")},
         {SC_STR("--dir", &a->dir, "DIR", "every image below this folder")},
         {SC_STR("--root", &a->root, "DIR", "prefix of the list's paths"),
          .default_text = "none"},
-        {SC_STR("--blob", &a->blob, "NAME", "feature blob")},
-        {SC_FLAG("--flip", &a->flip, "append the mirrored image's features")},
+        {SC_STR("--blob", &a->x.feature, "NAME", "feature blob")},
+        {SC_FLAG("--flip", &a->x.flip, "append the mirrored image's features")},
         {SC_STR("--out", &a->out, "FILE", "output (.npy: NumPy, else text)")},
-        {SC_FLAG("--rgb", &a->rgb, "feed R, G, B planes instead of B, G, R")},
-        {SC_FLOAT("--mean", &a->mean, "X", "subtracted from every pixel", -255, 255)},
-        {SC_FLOAT("--scale", &a->scale, "X", "applied after the mean", -1e6, 1e6)},
-        {SC_FLAG("--resize", &a->resize, "resize images to the net's input")},
-        {SC_INT("--batch", &a->batch, "N", "network inputs per forward", 1, 65536)},
-        {SC_INT("--threads", &a->threads, "N", "image decoding threads", 1, 64)},
-        {SC_DEVICE_OPT(&a->device)},
+        SC_EXTRACTOR_OPTIONS(&a->x),
     };
     const sc_cli cli = {.prog = "sphere-extract",
                         .synopsis = "--net DEPLOY --weights W (--list L | --dir D) [options]",
@@ -151,7 +143,8 @@ static int extract(const extract_args *a, sc_extractor *x, const names *in, cons
                                                          rows, in->n, dim, &err)) != SC_OK)
         rc = SC_EXIT_FAILED;
     if (rc == SC_CLI_CONTINUE) {
-        printf("%zu images, %zu-d rows%s, %.1f s: %s\n", in->n, dim, a->flip ? " (with mirror)" : "",
+        printf("%zu images, %zu-d rows%s, %.1f s: %s\n", in->n, dim,
+               a->x.flip ? " (with mirror)" : "",
                now_s() - t0, a->out);
         rc = SC_EXIT_OK;
     } else {
@@ -175,18 +168,14 @@ int main(int argc, char **argv)
     sc_error err = {0};
     sc_status st = collect(&a, &in, &root, &err);
     sc_extractor *x = NULL;
-    sc_extractor_config c = {.net = a.net, .weights = a.weights, .feature = a.blob,
-                             .device = a.device, .batch = a.batch, .rgb = a.rgb, .mean = a.mean,
-                             .scale = a.scale, .resize = a.resize, .flip = a.flip,
-                             .threads = a.threads};
     if (st == SC_OK)
-        st = sc_extractor_create(&c, &x, &err);
+        st = sc_extractor_create(&a.x, &x, &err);
     if (st != SC_OK) {
         fprintf(stderr, "sphere-extract: %s\n", err.msg);
         rc = sc_cli_input_status(st);
     } else {
         if (sc_extractor_missing(x)[0])
-            fprintf(stderr, "warning: %s has no weights for: %s\n", a.weights,
+            fprintf(stderr, "warning: %s has no weights for: %s\n", a.x.weights,
                     sc_extractor_missing(x));
         rc = extract(&a, x, &in, root);
     }

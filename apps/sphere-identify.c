@@ -16,9 +16,9 @@
 #include "sc_runtime.h"
 
 typedef struct identify_args {
-    const char *net, *weights, *gallery, *probe, *blob, *device;
-    float threshold, mean, scale;
-    int rgb, resize, batch, threads;
+    const char *gallery, *probe;
+    float threshold;
+    sc_extractor_config x; /* net, weights, feature blob, input options */
 } identify_args;
 
 static const char k_description[] =
@@ -31,24 +31,18 @@ static const char k_description[] =
 
 static int parse_args(int argc, char **argv, identify_args *a)
 {
-    *a = (identify_args){.blob = "fc5", .threshold = 0.4f, .mean = 127.5f, .scale = 0.0078125f,
-                         .batch = 32, .threads = 2};
+    *a = (identify_args){.threshold = 0.4f, .x = sc_extractor_defaults()};
+    a->x.flip = 1; /* features of the crop and its mirror */
     const sc_opt opts[] = {
-        {SC_STR("--net", &a->net, "FILE", "deploy prototxt"), .required = 1},
-        {SC_STR("--weights", &a->weights, "FILE", "caffemodel"), .required = 1},
+        {SC_STR("--net", &a->x.net, "FILE", "deploy prototxt"), .required = 1},
+        {SC_STR("--weights", &a->x.weights, "FILE", "caffemodel"), .required = 1},
         {SC_STR("--gallery", &a->gallery, "DIR", "one folder of crops per identity"),
          .required = 1},
         {SC_STR("--probe", &a->probe, "PATH", "an image, or a folder of images"), .required = 1},
         {SC_FLOAT("--threshold", &a->threshold, "T", "cosine below which a probe is unknown",
                   -1, 1)},
-        {SC_STR("--blob", &a->blob, "NAME", "feature blob")},
-        {SC_FLAG("--rgb", &a->rgb, "feed R, G, B planes instead of B, G, R")},
-        {SC_FLOAT("--mean", &a->mean, "X", "subtracted from every pixel", -255, 255)},
-        {SC_FLOAT("--scale", &a->scale, "X", "applied after the mean", -1e6, 1e6)},
-        {SC_FLAG("--resize", &a->resize, "resize images to the net's input")},
-        {SC_INT("--batch", &a->batch, "N", "network inputs per forward", 1, 65536)},
-        {SC_INT("--threads", &a->threads, "N", "image decoding threads", 1, 64)},
-        {SC_DEVICE_OPT(&a->device)},
+        {SC_STR("--blob", &a->x.feature, "NAME", "feature blob")},
+        SC_EXTRACTOR_OPTIONS(&a->x),
     };
     const sc_cli cli = {.prog = "sphere-identify",
                         .synopsis = "--net DEPLOY --weights W --gallery DIR --probe PATH [options]",
@@ -188,15 +182,11 @@ int main(int argc, char **argv)
     photos g = {0}, p = {0};
     sc_error err = {0};
     sc_extractor *x = NULL;
-    sc_extractor_config c = {.net = a.net, .weights = a.weights, .feature = a.blob,
-                             .device = a.device, .batch = a.batch, .rgb = a.rgb, .mean = a.mean,
-                             .scale = a.scale, .resize = a.resize, .flip = 1,
-                             .threads = a.threads};
     sc_status st = load_gallery(a.gallery, &g, &err);
     if (st == SC_OK)
         st = load_probes(a.probe, &p, &err);
     if (st == SC_OK)
-        st = sc_extractor_create(&c, &x, &err);
+        st = sc_extractor_create(&a.x, &x, &err);
     rc = st == SC_OK ? SC_CLI_CONTINUE : sc_cli_input_status(st);
     float *gf = NULL, *pf = NULL;
     if (rc == SC_CLI_CONTINUE && ((st = features(x, &g, &gf, &err)) != SC_OK ||

@@ -49,6 +49,12 @@ struct sc_extractor {
 
 /* ------------------------------------------------------------- create */
 
+sc_extractor_config sc_extractor_defaults(void)
+{
+    return (sc_extractor_config){.feature = "fc5", .batch = 32, .mean = 127.5f,
+                                 .scale = 0.0078125f, .threads = 2};
+}
+
 static sc_status find_input(sc_extractor *x, sc_error *err)
 {
     const char *names[16];

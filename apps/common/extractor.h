@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "cli.h"
 #include "sc_error.h"
 
 typedef struct sc_extractor_config {
@@ -24,6 +25,20 @@ typedef struct sc_extractor_config {
     int flip;                  /* append the mirrored image's features */
     int threads;               /* decode threads (>= 1) */
 } sc_extractor_config;
+
+/* The command-line rows every feature app shares (cli.h tables), filling a
+ * config's input fields. */
+#define SC_EXTRACTOR_OPTIONS(cfg)                                                                 \
+    {SC_FLAG("--rgb", &(cfg)->rgb, "feed R, G, B planes instead of B, G, R")},                    \
+        {SC_FLOAT("--mean", &(cfg)->mean, "X", "subtracted from every pixel", -255, 255)},       \
+        {SC_FLOAT("--scale", &(cfg)->scale, "X", "applied after the mean", -1e6, 1e6)},          \
+        {SC_FLAG("--resize", &(cfg)->resize, "resize images to the net's input (bilinear)")},   \
+        {SC_INT("--batch", &(cfg)->batch, "N", "network inputs per forward", 1, 65536)},          \
+        {SC_INT("--threads", &(cfg)->threads, "N", "image decoding threads", 1, 64)},             \
+        {SC_DEVICE_OPT(&(cfg)->device)}
+
+/* The defaults those rows show: BGR, (p - 127.5) / 128, batch 32, 2 threads. */
+sc_extractor_config sc_extractor_defaults(void);
 
 typedef struct sc_extractor sc_extractor;
 
