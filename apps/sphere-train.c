@@ -30,6 +30,7 @@ static void on_signal(int sig) { g_stop_signal = sig; }
 
 typedef struct train_args {
     const char *solver, *snapshot, *weights, *device, *asoftmax;
+    const char *log_json; /* JSON Lines file, one object per display line */
     long long seed;     /* -1: solver random_seed, else 1 */
     int max_iter;       /* -1: solver's */
     int threads;
@@ -64,6 +65,7 @@ typedef struct trainer {
     size_t reduce_floats;
     char device[256];      /* this rank's entry of a --device list */
     char last_snapshot[4200];
+    FILE *log_json;        /* --log-json, open for appending (rank 0 only) */
 } trainer;
 
 /* Prints a setup failure and records its exit status. */
@@ -110,6 +112,9 @@ static int parse_args(int argc, char **argv, train_args *a)
                   "under mpirun: seconds to wait for the other ranks before stopping the job", 1,
                   86400)},
         {SC_FLAG("--resize", &a->resize, "resize images to the net's input")},
+        {SC_STR("--log-json", &a->log_json, "FILE",
+                "also append every display line to FILE as one JSON object (JSON Lines)"),
+         .default_text = "none"},
         {SC_DEVICE_OPT(&a->device)},
     };
     const sc_cli cli = {.prog = "sphere-train", .synopsis = "--solver S.prototxt [options]",
@@ -421,6 +426,47 @@ typedef struct loop_state {
     int max_iter;
 } loop_state;
 
+/* One display line as a JSON object. */
+typedef struct json_point {
+    int iter;
+    double loss, accuracy, lambda, lr, img_s, wall_s; /* NaN: the net has none */
+} json_point;
+
+/* A number, or null where JSON has no spelling for it (NaN, infinity) or the
+ * net has no such value (no Accuracy layer, no A-Softmax lambda). %.9g keeps
+ * every float digit, so the file round-trips the logged values. */
+static void json_number(FILE *f, const char *key, double v)
+{
+    if (isfinite(v))
+        fprintf(f, ",\"%s\":%.9g", key, v);
+    else
+        fprintf(f, ",\"%s\":null", key);
+}
+
+/* Appends one JSON object and flushes it, so a plot of a run still in
+ * progress (or killed) reads whole lines only. A failed write is reported
+ * once and the file dropped: losing the log must not stop the training. */
+static void log_json_line(trainer *t, const json_point *p)
+{
+    if (!t->log_json)
+        return;
+    FILE *f = t->log_json;
+    fprintf(f, "{\"iteration\":%d", p->iter);
+    json_number(f, "loss", p->loss);
+    json_number(f, "accuracy", p->accuracy);
+    json_number(f, "lambda", p->lambda);
+    json_number(f, "lr", p->lr);
+    json_number(f, "img_s", p->img_s);
+    json_number(f, "wall_s", p->wall_s);
+    fputs("}\n", f);
+    if (fflush(f) != 0 || ferror(f)) {
+        fprintf(stderr, "sphere-train: --log-json %s: write failed; no more JSON lines\n",
+                t->args.log_json);
+        fclose(f);
+        t->log_json = NULL;
+    }
+}
+
 /* Loss and training accuracy are means over the iterations since the last
  * display line; lambda and lr are those of the last iteration. */
 static void log_display(trainer *t, loop_state *ls, const sc_step_result *r)
@@ -439,11 +485,15 @@ static void log_display(trainer *t, loop_state *ls, const sc_step_result *r)
         printf(", accuracy = %.4f", ls->acc_sum / ls->acc_n);
     const char *layer;
     long long it;
-    float lambda;
+    float lambda = NAN;
     if (sc_net_state_count(t->net) > 0 && sc_net_state_get(t->net, 0, &layer, &it, &lambda) == SC_OK)
         printf(", lambda = %.4g", lambda); /* read only here: a host sync */
     printf(", lr = %.6g, ETA %s\n", r->lr, eta);
     fflush(stdout);
+    json_point p = {.iter = iter, .loss = ls->loss_sum / ls->loss_n,
+                    .accuracy = ls->acc_n > 0 ? ls->acc_sum / ls->acc_n : NAN,
+                    .lambda = lambda, .lr = r->lr, .img_s = ips, .wall_s = now - ls->t_start};
+    log_json_line(t, &p);
     ls->t_window = now;
     ls->iter_window = iter;
     ls->loss_sum = ls->acc_sum = 0;
@@ -618,6 +668,11 @@ static int setup(trainer *t)
     if (t->rank == 0 &&
         (st = sc_snapshot_dir_prepare(t->sp.snapshot_prefix, print_removed, NULL, &err)) != SC_OK)
         return setup_failed(t, st, err.msg);
+    if (t->rank == 0 && t->args.log_json && !(t->log_json = fopen(t->args.log_json, "a"))) {
+        char msg[4400];
+        snprintf(msg, sizeof msg, "--log-json: cannot open %s for appending", t->args.log_json);
+        return setup_failed(t, SC_ERR_IO, msg);
+    }
     t->seed = t->args.seed >= 0 ? (uint64_t)t->args.seed
               : t->sp.random_seed >= 0 ? (uint64_t)t->sp.random_seed : 1;
     pick_device(t);
@@ -660,6 +715,8 @@ static int load_initial_weights(trainer *t)
 
 static void cleanup(trainer *t)
 {
+    if (t->log_json)
+        fclose(t->log_json);
     sc_loader_destroy(t->loader);
     sc_solver_destroy(t->solver);
     sc_ctx_destroy(t->ctx);

@@ -249,7 +249,11 @@ sc_net *sc_solver_net(sc_solver *s) { return s->net; }
 int sc_solver_iter(const sc_solver *s) { return s->iter; }
 sc_solver_type sc_solver_get_type(const sc_solver *s) { return s->p.type; }
 
-/* iter_size x (feed, forward, backward, monitor), after a monitor reset. */
+/* iter_size x (feed, forward, backward, monitor), after a monitor reset.
+ * The train accuracy reads the loss layer's scores, which are no net output:
+ * their buffer is free for reuse once the backward pass is past the layer
+ * that made them (a 2-D A-Softmax net on MNIST reported 8% for a true 50%),
+ * so it runs between forward and backward, while they are still there. */
 static sc_status passes(sc_solver *s, sc_feed_fn feed, void *user, int with_accuracy)
 {
     SC_TRY(sc_plan_run(s->monitor_reset));
@@ -257,10 +261,10 @@ static sc_status passes(sc_solver *s, sc_feed_fn feed, void *user, int with_accu
         if (feed)
             SC_TRY(feed(user, s->net));
         SC_TRY(sc_net_forward(s->net));
-        SC_TRY(sc_net_backward(s->net));
-        SC_TRY(sc_plan_run(s->monitor_pass));
         if (with_accuracy && s->accuracy)
             SC_TRY(sc_plan_run(s->accuracy));
+        SC_TRY(sc_net_backward(s->net));
+        SC_TRY(sc_plan_run(s->monitor_pass));
     }
     /* every pass's gradient is in the store: average it (and the monitor)
      * across ranks before anyone reads or applies it */

@@ -22,10 +22,13 @@
 #include "loader.h"
 #include "mtcnn.h"
 #include "mtcnn_boxes.h"
+#include "idx.h"
 #include "photo_list.h"
+#include "plot.h"
 #include "sc_error.h"
 #include "sha256.h"
 #include "synth.h"
+#include "train_log.h"
 #include "verification.h"
 
 /* Reads a whole regular file into a malloc'd buffer with one extra NUL byte

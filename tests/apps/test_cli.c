@@ -30,6 +30,8 @@ static const number_case k_numbers[] = {
     {"sphere-extract", "--net a --weights b --list c --batch 0x", "0x", NULL},
     {"sphere-identify", "--net a --weights b --gallery g --probe p --threshold x", "'x'", NULL},
     {"sphere-info", "net.prototxt --batch 0", "--batch", NULL},
+    {"sphere-mnist", "--images a --labels b --out c --list d --limit 1e3", "1e3", "--out"},
+    {"sphere-plot", "--features f --out o.png --width 12x", "12x", "--out"},
     {"sphere-synth", "--out o --height 1e3", "1e3", "--out"},
     {"sphere-train", "--solver s.prototxt --max-iter -5", "-5", NULL},
 };

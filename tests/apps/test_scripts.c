@@ -6,9 +6,11 @@
  * also its TMPDIR, which must still be empty afterwards, under a timeout that
  * stops a script that started working instead.
  *
- * Every executable scripts/NAME.sh must have a row in k_scripts (sourced helpers
- * such as common.sh are not executable). SPHERECL_SCRIPTS_DIR checks another
- * copy of the scripts (e.g. an older checkout's) instead of this tree's. */
+ * Every executable scripts/NAME.sh and scripts/experiments/NAME.sh (the
+ * scripts that reproduce README.md's figures and tables) must have a row in
+ * k_scripts (sourced helpers such as common.sh and exp_common.sh are not
+ * executable). SPHERECL_SCRIPTS_DIR checks another copy of the scripts (e.g.
+ * an older checkout's) instead of this tree's. */
 #include "sc_test.h"
 
 #include <ctype.h>
@@ -29,7 +31,13 @@ static const script_case k_scripts[] = {
     {"test.sh", "--jobs", {"--jobs abc", "--jobs 0", "--jobs -3", NULL}},
     {"lfw_sphereface4.sh", "--seed", {"--max-iter 0", "--max-iter abc", "--asoftmax nope", NULL}},
     {"lfw_pipeline.sh", "--work", {"--threads 0", "--threads x1", NULL, NULL}},
+    {"experiments/mnist_2d.sh", "--iters", {"--iters 0", "--iters abc", "--losses m5", "--seed 1x"}},
+    {"experiments/lfw_view1.sh", "--work", {"--iters 9", "--losses softmax,bogus", "--seed -1",
+                                            "--losses ,"}},
 };
+
+/* The folders scanned for scripts, relative to scripts_dir(). */
+static const char *const k_script_dirs[] = {"", "experiments/"};
 #define N_SCRIPTS (sizeof k_scripts / sizeof k_scripts[0])
 
 static const char *scripts_dir(void)
@@ -90,29 +98,39 @@ static void expect_usage_error(const char *name, const char *args, const char *n
                  name, args, named, rc, out, err);
 }
 
-static void test_every_script_listed(void **state)
+/* Marks in seen[] the k_scripts rows of the executable .sh files of one folder. */
+static void scan_scripts(const char *sub, int *seen)
 {
-    (void)state;
-    DIR *d = opendir(scripts_dir());
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/%s", scripts_dir(), sub);
+    DIR *d = opendir(dir);
     assert_non_null(d);
-    int seen[N_SCRIPTS] = {0};
     for (struct dirent *e; (e = readdir(d));) {
         size_t len = strlen(e->d_name);
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", scripts_dir(), e->d_name);
+        char path[8192], name[512];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        snprintf(name, sizeof name, "%s%s", sub, e->d_name);
         struct stat st;
         if (len < 4 || strcmp(e->d_name + len - 3, ".sh") || stat(path, &st) != 0 ||
-            !(st.st_mode & S_IXUSR))
+            !S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR))
             continue;
         size_t i = 0;
-        while (i < N_SCRIPTS && strcmp(k_scripts[i].name, e->d_name))
+        while (i < N_SCRIPTS && strcmp(k_scripts[i].name, name))
             i++;
         if (i == N_SCRIPTS)
             fail_msg("scripts/%s is not in tests/apps/test_scripts.c's k_scripts: add its row",
-                     e->d_name);
+                     name);
         seen[i] = 1;
     }
     closedir(d);
+}
+
+static void test_every_script_listed(void **state)
+{
+    (void)state;
+    int seen[N_SCRIPTS] = {0};
+    for (size_t k = 0; k < sizeof k_script_dirs / sizeof k_script_dirs[0]; k++)
+        scan_scripts(k_script_dirs[k], seen);
     for (size_t i = 0; i < N_SCRIPTS; i++)
         if (!seen[i])
             fail_msg("k_scripts lists %s, which is not an executable script in %s",

@@ -5,7 +5,12 @@
  *  - a list with a truncated JPEG, a zero-byte file, a text file named .jpg
  *    and a missing path trains, reporting the 4 bad entries by path;
  *  - an all-bad list is an error before training starts;
- *  - a diverging run stops with the divergence guard's message. */
+ *  - a diverging run stops with the divergence guard's message;
+ *  - --log-json appends one valid JSON object per display line, with the
+ *    values of the text log;
+ *  - the training accuracy of a net without an Accuracy layer equals what an
+ *    Accuracy layer on the same scores reports (a 2-D A-Softmax net on MNIST,
+ *    where the scores' buffer is reused during backward). */
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +23,7 @@
 
 #include "sc_graph.h"
 #include "sc_test.h"
+#include "train_log.h"
 
 #define LFW "data/lfw/reference-aligned-112x96"
 
@@ -475,6 +481,183 @@ static void test_nan_weights_never_saved(void **state)
     free(out);
 }
 
+
+/* The "key = X" number of the display line of iteration iter. */
+static double logged_value(const char *log, int iter, const char *key)
+{
+    char text[64], want[64];
+    loss_of(log, iter, text, sizeof text); /* checks that the line exists */
+    snprintf(want, sizeof want, "Iteration %d (", iter);
+    const char *line = strstr(log, want);
+    snprintf(want, sizeof want, "%s = ", key);
+    const char *p = strstr(line, want);
+    assert_non_null(p);
+    assert_true(p < line + strcspn(line, "\n"));
+    return strtod(p + strlen(want), NULL);
+}
+
+static void check_json_run(const sc_train_log *jl, size_t first, const char *log, int iters)
+{
+    for (int it = 1; it <= iters; it++) {
+        size_t i = first + (size_t)it - 1;
+        assert_int_equal((int)jl->iter[i], it);
+        double loss = logged_value(log, it, "loss"), lambda = logged_value(log, it, "lambda");
+        assert_true(fabs(jl->v[SC_LOG_LOSS][i] - loss) <= 1e-6 * fabs(loss));
+        assert_true(fabs(jl->v[SC_LOG_LAMBDA][i] - lambda) <= 1e-3 * fabs(lambda));
+        assert_true(jl->v[SC_LOG_ACCURACY][i] >= 0 && jl->v[SC_LOG_ACCURACY][i] <= 1);
+        assert_true(fabs(jl->v[SC_LOG_LR][i] - 0.01) < 1e-12);
+        assert_true(jl->v[SC_LOG_IMG_S][i] > 0);
+        assert_true(it == 1 || jl->v[SC_LOG_WALL_S][i] >= jl->v[SC_LOG_WALL_S][i - 1]);
+    }
+}
+
+/* Every line is one complete object: '{' ... '}' and a newline. */
+static void check_json_lines(const char *path, int want_lines)
+{
+    unsigned char *data;
+    long n;
+    read_all(path, &data, &n);
+    int lines = 0;
+    for (long i = 0, start = 0; i < n; i++)
+        if (data[i] == '\n') {
+            assert_int_equal(data[start], '{');
+            assert_int_equal(data[i - 1], '}');
+            start = i + 1;
+            lines++;
+        }
+    assert_int_equal(data[n - 1], '\n');
+    assert_int_equal(lines, want_lines);
+    free(data);
+}
+
+static void test_log_json(void **state)
+{
+    (void)state;
+    char net[1024], solver[1024], prefix[1024], json[1024], args[4096];
+    setup_data(net, sizeof net);
+    snprintf(solver, sizeof solver, "%s", sc_test_tmp("solver_json.prototxt"));
+    snprintf(prefix, sizeof prefix, "%s", sc_test_tmp("snap_json/run"));
+    snprintf(json, sizeof json, "%s", sc_test_tmp("train_log.jsonl"));
+    write_solver(solver, net, prefix, 0);
+    remove(json);
+    char *first, *second;
+    snprintf(args, sizeof args, "--solver '%s' --seed 3 --max-iter 6 --log-json '%s'", solver,
+             json);
+    assert_int_equal(run_train(args, &first), 0);
+    assert_int_equal(run_train(args, &second), 0); /* appends */
+    check_json_lines(json, 12);
+    sc_train_log jl;
+    sc_error err = {0};
+    sc_assert_ok_err(&err, sc_train_log_read(json, &jl, &err));
+    assert_int_equal(jl.n, 12);
+    check_json_run(&jl, 0, first, 6);
+    check_json_run(&jl, 6, second, 6);
+    sc_train_log_free(&jl);
+    /* an independent JSON parser, where the machine has one */
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "command -v python3 >/dev/null || exit 0; python3 -c 'import json,"
+             "sys\nfor l in open(sys.argv[1]): json.loads(l)' '%s'", json);
+    assert_int_equal(sc_test_run(cmd, NULL, 0, NULL, 0), 0);
+    free(first);
+    free(second);
+
+    char *out;
+    snprintf(args, sizeof args, "--solver '%s' --max-iter 2 --log-json /no/such/dir/log.jsonl",
+             solver);
+    assert_int_equal(run_train(args, &out), 2);
+    assert_non_null(strstr(out, "--log-json"));
+    assert_null(strstr(out, "Iteration 1 ("));
+    free(out);
+}
+
+/* The MNIST 2-D feature net of scripts/experiments/mnist_2d.sh (A-Softmax
+ * m = 4), optionally with an Accuracy layer on the loss layer's scores. */
+static void write_mnist_net(const char *path, const char *list, const char *root, int accuracy)
+{
+    char text[8192];
+    int n = snprintf(text, sizeof text,
+        "layer { name: \"data\" type: \"ImageData\" top: \"data\" top: \"label\"\n"
+        "  transform_param { mean_value: 127.5 scale: 0.0078125 }\n"
+        "  image_data_param { source: \"%s\" root_folder: \"%s/\" batch_size: 64 shuffle: true\n"
+        "                     is_color: false } }\n", list, root);
+    const char *in = "data";
+    for (int c = 1; c <= 3; c++) {
+        n += snprintf(text + n, sizeof text - (size_t)n,
+            "layer { name: \"conv%d\" type: \"Convolution\" bottom: \"%s\" top: \"conv%d\"\n"
+            "  convolution_param { num_output: %d kernel_size: 3 pad: 1\n"
+            "    weight_filler { type: \"xavier\" } } }\n"
+            "layer { name: \"relu%d\" type: \"PReLU\" bottom: \"conv%d\" top: \"conv%d\" }\n"
+            "layer { name: \"pool%d\" type: \"Pooling\" bottom: \"conv%d\" top: \"pool%d\"\n"
+            "  pooling_param { pool: MAX kernel_size: 2 stride: 2 } }\n",
+            c, in, c, 16 << c, c, c, c, c, c, c);
+        in = c == 1 ? "pool1" : c == 2 ? "pool2" : "pool3";
+    }
+    snprintf(text + n, sizeof text - (size_t)n,
+        "layer { name: \"fc5\" type: \"InnerProduct\" bottom: \"pool3\" top: \"fc5\"\n"
+        "  inner_product_param { num_output: 2 weight_filler { type: \"xavier\" } } }\n"
+        "layer { name: \"fc6\" type: \"MarginInnerProduct\" bottom: \"fc5\" bottom: \"label\"\n"
+        "  top: \"fc6\" top: \"lambda\" margin_inner_product_param { num_output: 10\n"
+        "  type: QUADRUPLE base: 1000 gamma: 0.12 power: 1 lambda_min: 5\n"
+        "  weight_filler { type: \"xavier\" } } }\n"
+        "layer { name: \"loss\" type: \"SoftmaxWithLoss\" bottom: \"fc6\" bottom: \"label\"\n"
+        "  top: \"loss\" }\n%s",
+        accuracy ? "layer { name: \"acc\" type: \"Accuracy\" bottom: \"fc6\" bottom: \"label\"\n"
+                   "  top: \"acc\" }\n" : "");
+    write_text(path, text);
+}
+
+/* The "accuracy = X" text of the display line of iteration iter. */
+static void accuracy_of(const char *log, int iter, char *dst, size_t cap)
+{
+    char key[64];
+    snprintf(key, sizeof key, "Iteration %d (", iter);
+    const char *p = strstr(log, key);
+    if (!p)
+        fail_msg("no display line for iteration %d in:\n%s", iter, log);
+    p = strstr(p, "accuracy = ");
+    assert_non_null(p);
+    snprintf(dst, cap, "%.*s", (int)strcspn(p, ",\n"), p);
+}
+
+static void test_train_accuracy(void **state)
+{
+    (void)state;
+    char dir[1024], list[1024], cmd[8192], args[4096], net[2][1024], solver[2][1024];
+    snprintf(dir, sizeof dir, "%s", sc_test_tmp("acc_mnist"));
+    snprintf(list, sizeof list, "%s", sc_test_tmp("acc_mnist.txt"));
+    snprintf(cmd, sizeof cmd, "'{APPS}/sphere-mnist' --images '%s' --labels '%s' --out '%s' "
+             "--list '%s' --limit 256",
+             sc_test_shared("data/mnist/t10k-images-idx3-ubyte.gz"),
+             sc_test_shared("data/mnist/t10k-labels-idx1-ubyte.gz"), dir, list);
+    assert_int_equal(sc_test_run(cmd, NULL, 0, NULL, 0), 0);
+    char *out[2];
+    for (int k = 0; k < 2; k++) {
+        char name[64], prefix[1024], text[4096];
+        snprintf(name, sizeof name, "acc_net_%d.prototxt", k);
+        snprintf(net[k], sizeof net[k], "%s", sc_test_tmp(name));
+        snprintf(name, sizeof name, "acc_solver_%d.prototxt", k);
+        snprintf(solver[k], sizeof solver[k], "%s", sc_test_tmp(name));
+        snprintf(name, sizeof name, "snap_acc_%d/run", k);
+        snprintf(prefix, sizeof prefix, "%s", sc_test_tmp(name));
+        write_mnist_net(net[k], list, dir, k);
+        snprintf(text, sizeof text,
+                 "net: \"%s\"\nbase_lr: 0.01\nlr_policy: \"fixed\"\nmomentum: 0.9\n"
+                 "max_iter: 8\ndisplay: 1\nsnapshot: 0\nsnapshot_prefix: \"%s\"\n", net[k], prefix);
+        write_text(solver[k], text);
+        snprintf(args, sizeof args, "--solver '%s' --seed 5", solver[k]);
+        assert_int_equal(run_train(args, &out[k]), 0);
+    }
+    for (int it = 1; it <= 8; it++) {
+        char a[64], b[64];
+        accuracy_of(out[0], it, a, sizeof a);
+        accuracy_of(out[1], it, b, sizeof b);
+        printf("iteration %d: without an Accuracy layer %s, with one %s\n", it, a, b);
+        assert_string_equal(a, b);
+    }
+    free(out[0]);
+    free(out[1]);
+}
+
 int main(void)
 {
     if (!getenv("SPHERECL_APPS_DIR")) {
@@ -489,6 +672,8 @@ int main(void)
         cmocka_unit_test(test_divergence_guard),
         cmocka_unit_test(test_one_sync_per_iteration),
         cmocka_unit_test(test_nan_weights_never_saved),
+        cmocka_unit_test(test_log_json),
+        cmocka_unit_test(test_train_accuracy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
