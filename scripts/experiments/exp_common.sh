@@ -30,6 +30,24 @@ check_losses() {
     [ "$seen" != " " ] || usage_error "$1: no loss in '$2'"
 }
 
+# exp_option "$@" (inside the option loop): parses one of the options every
+# experiment takes (--work, --iters, --seed, --losses, --docs, --reuse,
+# --device) into WORK ITERS SEED LOSSES DOCS REUSE DEVICE and sets EXP_SHIFT
+# to the words it used (0: not one of them).
+exp_option() {
+    EXP_SHIFT=2
+    case "$1" in
+        --work) need_value "$@"; WORK="$(abs_path "$2")" ;;
+        --iters) need_value "$@"; check_whole "$1" "$2" 10; ITERS=$((10#$2)) ;;
+        --seed) need_value "$@"; check_whole "$1" "$2" 0; SEED=$((10#$2)) ;;
+        --losses) need_value "$@"; check_losses "$1" "$2"; LOSSES="$2" ;;
+        --docs) need_value "$@"; DOCS="$(abs_path "$2")" ;;
+        --reuse) REUSE=1; EXP_SHIFT=1 ;;
+        --device) need_value "$@"; DEVICE=(--device "$2") ;;
+        *) EXP_SHIFT=0 ;;
+    esac
+}
+
 # m_type mK: the MarginInnerProduct type of margin m = K.
 m_type() {
     case "$1" in

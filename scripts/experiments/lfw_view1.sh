@@ -52,15 +52,10 @@ EOF
 
 WORK="" ITERS=600 SEED=1 LOSSES="softmax,m2,m4" DOCS="$ROOT/docs" REUSE=0 DEVICE=()
 while [ $# -gt 0 ]; do
+    exp_option "$@"
+    [ "$EXP_SHIFT" = 0 ] || { shift "$EXP_SHIFT"; continue; }
     case "$1" in
         -h|--help) usage; exit 0 ;;
-        --work) need_value "$@"; WORK="$(abs_path "$2")"; shift 2 ;;
-        --iters) need_value "$@"; check_whole "$1" "$2" 10; ITERS=$((10#$2)); shift 2 ;;
-        --seed) need_value "$@"; check_whole "$1" "$2" 0; SEED=$((10#$2)); shift 2 ;;
-        --losses) need_value "$@"; check_losses "$1" "$2"; LOSSES="$2"; shift 2 ;;
-        --docs) need_value "$@"; DOCS="$(abs_path "$2")"; shift 2 ;;
-        --reuse) REUSE=1; shift ;;
-        --device) need_value "$@"; DEVICE=(--device "$2"); shift 2 ;;
         -*) usage_error "unknown option $1" ;;
         *) usage_error "unexpected argument '$1'" ;;
     esac
