@@ -154,8 +154,10 @@ int main(int argc, char **argv)
         return sc_cli_input_status(st);
     }
     const sc_device_info *d = sc_ctx_info(ctx);
-    printf("device: %s (%s, %s, driver %s), GEMM: %s\n", d->name, sc_device_type_name(d->type),
-           d->platform, d->driver, sc_gemm_provider_name(sc_ctx_gemm_provider(ctx)));
+    char prov[256];
+    sc_providers_describe(sc_ctx_gemm_provider(ctx), sc_ctx_conv_provider(ctx), prov, sizeof prov);
+    printf("device: %s (%s, %s, driver %s), %s\n", d->name, sc_device_type_name(d->type),
+           d->platform, d->driver, prov);
     print_header();
     sc_conf_report rep = {0};
     int ok = run_suites(ctx, &a, &rep);

@@ -106,8 +106,10 @@ static int setup(trainer *t)
     if ((st = sc_ctx_create(&co, &t->ctx, &err)) != SC_OK)
         return trainer_setup_failed(t, st, err.msg);
     const sc_device_info *d = sc_ctx_info(t->ctx);
-    printf("Device: %s (%s, %s), GEMM: %s\n", d->name, sc_device_type_name(d->type), d->platform,
-           sc_gemm_provider_name(sc_ctx_gemm_provider(t->ctx)));
+    char prov[256];
+    sc_providers_describe(sc_ctx_gemm_provider(t->ctx), sc_ctx_conv_provider(t->ctx), prov,
+                          sizeof prov);
+    printf("Device: %s (%s, %s), %s\n", d->name, sc_device_type_name(d->type), d->platform, prov);
     sc_net_options no = {.seed = t->seed,
                          .asoftmax_exact = t->args.asoftmax && !strcmp(t->args.asoftmax, "exact"),
                          .image_size = sc_loader_probe_size};

@@ -1,7 +1,9 @@
-/* Convolution launchers: shape checks, then im2col / GEMM / scatter steps
- * recorded into a plan for each chunk of images (see ops_conv.h). */
+/* Convolution launchers: shape checks, then the context's provider: oneDNN
+ * (conv_dnnl.c), or im2col / GEMM / scatter steps recorded into a plan for
+ * each chunk of images (see ops_conv.h). */
 #include "sc_ops.h"
 #include "sc_cl_shared.h"
+#include "dnnl_internal.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -128,6 +130,23 @@ size_t sc_conv_workspace_floats(sc_shape in, const sc_conv_params *p, int chunk_
         return 0;
     int chunk = chunk_images <= 0 || chunk_images > g.n ? g.n : chunk_images;
     return geom_workspace(&g, chunk);
+}
+
+size_t sc_conv_workspace_needed(sc_ctx *ctx, sc_shape in, const sc_conv_params *p,
+                                int chunk_images)
+{
+    if (sc_ctx_conv_provider(ctx) == SC_CONV_DNNL)
+        return 0;
+    return sc_conv_workspace_floats(in, p, chunk_images);
+}
+
+void sc_providers_describe(sc_gemm_provider gemm, sc_conv_provider conv, char *buf, size_t cap)
+{
+    char what[128] = "im2col + GEMM";
+    if (conv == SC_CONV_DNNL)
+        sc_dn_describe(what, sizeof what);
+    snprintf(buf, cap, "GEMM %s, conv %s (%s)", sc_gemm_provider_name(gemm),
+             sc_conv_provider_name(conv), what);
 }
 
 /* Offset of the product [K] x [chunk*P] inside the workspace. */
@@ -299,30 +318,59 @@ static sc_status forward_chunk(sc_plan *plan, const char *name, const conv_geom 
     return record_from_cnp(plan, name, ws, prod, g->k, g->p, nc, bias, 0.0f, y, n0);
 }
 
-sc_status sc_conv_forward(sc_plan *plan, const char *name, const sc_conv_params *p, sc_shape in,
-                          cl_mem x, sc_shape w_shape, cl_mem w, cl_mem bias, cl_mem y,
-                          cl_mem workspace)
+/* The forward's operand checks, shared by both providers. */
+static sc_status forward_checks(sc_ctx *ctx, const char *name, const sc_conv_params *p,
+                                const conv_geom *g, sc_shape in, sc_shape w_shape, cl_mem x,
+                                cl_mem w, cl_mem bias, const sc_conv_prelu *act, cl_mem y)
+{
+    sc_shape out = {g->n, g->k, g->oh, g->ow};
+    SC_TRY(sc_conv_check_tensor(ctx, name, OP, "input", x, in));
+    SC_TRY(sc_conv_check_tensor(ctx, name, OP, "weight", w, w_shape));
+    if (p->bias_term)
+        SC_TRY(sc_op_check_buffer(ctx, name, OP, "bias", bias, (size_t)g->k));
+    if (act && act->slope)
+        SC_TRY(sc_op_check_buffer(ctx, name, OP, "PReLU slope", act->slope,
+                                  act->channel_shared ? 1 : (size_t)g->k));
+    SC_TRY(sc_conv_check_tensor(ctx, name, OP, "output", y, out));
+    return reject_alias(ctx, name, x, y, "input", "output");
+}
+
+sc_status sc_conv_forward_prelu(sc_plan *plan, const char *name, const sc_conv_params *p,
+                                sc_shape in, cl_mem x, sc_shape w_shape, cl_mem w, cl_mem bias,
+                                const sc_conv_prelu *act, cl_mem y, cl_mem workspace)
 {
     sc_ctx *ctx = sc_plan_ctx(plan);
     conv_geom g = {0};
     SC_TRY(conv_validate(ctx, name, p, in, w_shape, &g));
     if (g.depthwise)
-        return sc_depthwise_forward(plan, name, p, in, x, w_shape, w, bias, y);
+        return sc_depthwise_forward_prelu(plan, name, p, in, x, w_shape, w, bias, act, y);
+    SC_TRY(forward_checks(ctx, name, p, &g, in, w_shape, x, w, bias, act, y));
     sc_shape out = {g.n, g.k, g.oh, g.ow};
-    SC_TRY(sc_conv_check_tensor(ctx, name, OP, "input", x, in));
-    SC_TRY(sc_conv_check_tensor(ctx, name, OP, "weight", w, w_shape));
-    if (p->bias_term)
-        SC_TRY(sc_op_check_buffer(ctx, name, OP, "bias", bias, (size_t)g.k));
-    SC_TRY(sc_conv_check_tensor(ctx, name, OP, "output", y, out));
-    SC_TRY(reject_alias(ctx, name, x, y, "input", "output"));
-    int chunk;
-    SC_TRY(pick_chunk(ctx, name, &g, workspace, &chunk));
-    for (int n0 = 0; n0 < g.n; n0 += chunk) {
-        int nc = g.n - n0 < chunk ? g.n - n0 : chunk;
-        SC_TRY(forward_chunk(plan, name, &g, x, w, p->bias_term ? bias : NULL, y, workspace,
-                             chunk, n0, nc));
+    if (sc_ctx_conv_provider(ctx) == SC_CONV_DNNL) {
+        /* PReLU as a oneDNN post-op ran 5-10x slower than the convolution
+         * and a separate pass together (MobileFaceNet's 1x1 expand layers,
+         * oneDNN 2.6.3 on AVX-512): it runs as the OpenCL pass below. */
+        SC_TRY(sc_conv_dnnl_forward(plan, name, OP, p, in, out, x, w, bias, NULL, y));
+    } else {
+        int chunk;
+        SC_TRY(pick_chunk(ctx, name, &g, workspace, &chunk));
+        for (int n0 = 0; n0 < g.n; n0 += chunk) {
+            int nc = g.n - n0 < chunk ? g.n - n0 : chunk;
+            SC_TRY(forward_chunk(plan, name, &g, x, w, p->bias_term ? bias : NULL, y,
+                                 workspace, chunk, n0, nc));
+        }
     }
-    return SC_OK;
+    if (!act || !act->slope)
+        return SC_OK;
+    sc_prelu_params pp = {.channel_shared = act->channel_shared};
+    return sc_prelu_forward_inference(plan, name, &pp, out, y, act->slope);
+}
+
+sc_status sc_conv_forward(sc_plan *plan, const char *name, const sc_conv_params *p, sc_shape in,
+                          cl_mem x, sc_shape w_shape, cl_mem w, cl_mem bias, cl_mem y,
+                          cl_mem workspace)
+{
+    return sc_conv_forward_prelu(plan, name, p, in, x, w_shape, w, bias, NULL, y, workspace);
 }
 
 /* ------------------------------------------------------------- backward */
@@ -457,10 +505,12 @@ sc_status sc_conv_backward(sc_plan *plan, const char *name, const sc_conv_params
         SC_TRY(sc_conv_check_tensor(ctx, name, OP, "input", x, in));
         SC_TRY(sc_conv_check_tensor(ctx, name, OP, "weight diff", dw, w_shape));
     }
-    if (p->bias_term && db) {
+    if (p->bias_term && db)
         SC_TRY(sc_op_check_buffer(ctx, name, OP, "bias diff", db, (size_t)g.k));
+    if (sc_ctx_conv_provider(ctx) == SC_CONV_DNNL)
+        return sc_conv_dnnl_backward(plan, name, OP, p, in, out, x, w, dy, dx, beta_dx, dw, db);
+    if (p->bias_term && db)
         SC_TRY(sc_conv_bias_backward(plan, name, out, dy, db));
-    }
     if (!dx && !dw)
         return SC_OK;
     int chunk;

@@ -1,7 +1,9 @@
-/* Depthwise convolution launchers: checks, then the direct kernels of
+/* Depthwise convolution launchers: checks, then the context's provider:
+ * oneDNN (conv_dnnl.c with group == channels) or the direct kernels of
  * cl/depthwise.cl (see ops_depthwise.h). */
 #include "sc_ops.h"
 #include "sc_cl_shared.h"
+#include "dnnl_internal.h"
 
 #include <stdio.h>
 
@@ -49,21 +51,45 @@ static sc_shape out_shape(const dw_geom *g)
     return (sc_shape){g->n, g->c, g->oh, g->ow};
 }
 
-sc_status sc_depthwise_forward(sc_plan *plan, const char *name, const sc_depthwise_params *p,
-                               sc_shape in, cl_mem x, sc_shape w_shape, cl_mem w, cl_mem bias,
-                               cl_mem y)
+/* The oneDNN provider runs depthwise backward passes too: its direct kernels
+ * (jit dw on nChw16c) took 2.1-2.2 s of a MobileNet-SphereFace training pass
+ * at batch 64 where these kernels took 7.9-8.3 s, mostly the backward-filter
+ * reduction (bench/README.md). */
+static int on_dnnl(sc_ctx *ctx)
 {
-    sc_ctx *ctx = sc_plan_ctx(plan);
-    dw_geom g = {0};
-    SC_TRY(dw_validate(ctx, name, p, in, w_shape, &g));
+    return sc_ctx_conv_provider(ctx) == SC_CONV_DNNL;
+}
+
+/* The group-per-channel parameters oneDNN gets (group 1 is read as C here). */
+static sc_conv_params dnnl_params(const sc_depthwise_params *p, const dw_geom *g)
+{
+    sc_conv_params q = *p;
+    q.group = g->c;
+    return q;
+}
+
+static sc_status forward_checks(sc_ctx *ctx, const char *name, const sc_depthwise_params *p,
+                                const dw_geom *g, sc_shape in, sc_shape w_shape, cl_mem x,
+                                cl_mem w, cl_mem bias, const sc_conv_prelu *act, cl_mem y)
+{
     SC_TRY(sc_conv_check_tensor(ctx, name, OP, "input", x, in));
     SC_TRY(sc_conv_check_tensor(ctx, name, OP, "weight", w, w_shape));
     if (p->bias_term)
-        SC_TRY(sc_op_check_buffer(ctx, name, OP, "bias", bias, (size_t)g.c));
-    SC_TRY(sc_conv_check_tensor(ctx, name, OP, "output", y, out_shape(&g)));
+        SC_TRY(sc_op_check_buffer(ctx, name, OP, "bias", bias, (size_t)g->c));
+    if (act && act->slope)
+        SC_TRY(sc_op_check_buffer(ctx, name, OP, "PReLU slope", act->slope,
+                                  act->channel_shared ? 1 : (size_t)g->c));
+    SC_TRY(sc_conv_check_tensor(ctx, name, OP, "output", y, out_shape(g)));
     if (x == y)
         return sc_fail(sc_ctx_error(ctx), SC_ERR_ARG,
                        "%s (" OP "): input and output are the same buffer (not in place)", name);
+    return SC_OK;
+}
+
+static sc_status record_forward(sc_plan *plan, const char *name, const sc_depthwise_params *p,
+                                const dw_geom *gp, cl_mem x, cl_mem w, cl_mem bias, cl_mem y)
+{
+    dw_geom g = *gp;
     size_t total = sc_shape_count(out_shape(&g));
     return sc_op_launch_1d(plan, name, "depthwise", "dw_forward", total,
                            SC_ARGS(SC_ARG_INT(total), SC_ARG_MEM(x), SC_ARG_MEM(w),
@@ -73,6 +99,32 @@ sc_status sc_depthwise_forward(sc_plan *plan, const char *name, const sc_depthwi
                                    SC_ARG_INT(g.sh), SC_ARG_INT(g.sw), SC_ARG_INT(g.ph),
                                    SC_ARG_INT(g.pw), SC_ARG_INT(g.oh), SC_ARG_INT(g.ow),
                                    SC_ARG_MEM(y)));
+}
+
+sc_status sc_depthwise_forward(sc_plan *plan, const char *name, const sc_depthwise_params *p,
+                               sc_shape in, cl_mem x, sc_shape w_shape, cl_mem w, cl_mem bias,
+                               cl_mem y)
+{
+    return sc_depthwise_forward_prelu(plan, name, p, in, x, w_shape, w, bias, NULL, y);
+}
+
+sc_status sc_depthwise_forward_prelu(sc_plan *plan, const char *name,
+                                     const sc_depthwise_params *p, sc_shape in, cl_mem x,
+                                     sc_shape w_shape, cl_mem w, cl_mem bias,
+                                     const sc_conv_prelu *act, cl_mem y)
+{
+    sc_ctx *ctx = sc_plan_ctx(plan);
+    dw_geom g = {0};
+    SC_TRY(dw_validate(ctx, name, p, in, w_shape, &g));
+    SC_TRY(forward_checks(ctx, name, p, &g, in, w_shape, x, w, bias, act, y));
+    /* The forward stays on these kernels under every provider: oneDNN's
+     * depthwise forward with its reorders (and a PReLU post-op) took 4-9x
+     * longer on MobileFaceNet's layers (sphere-bench --profile, batch 16). */
+    SC_TRY(record_forward(plan, name, p, &g, x, w, bias, y));
+    if (!act || !act->slope)
+        return SC_OK;
+    sc_prelu_params pp = {.channel_shared = act->channel_shared};
+    return sc_prelu_forward_inference(plan, name, &pp, out_shape(&g), y, act->slope);
 }
 
 static sc_status record_backward_data(sc_plan *plan, const char *name, const dw_geom *g,
@@ -106,6 +158,29 @@ static sc_status record_backward_filter(sc_plan *plan, const char *name, const d
                                        SC_ARG_MEM(x), SC_ARG_MEM(dy), SC_ARG_MEM(dw)));
 }
 
+/* The backward's operand checks, then one oneDNN task. */
+static sc_status backward_on_dnnl(sc_plan *plan, const char *name, const sc_depthwise_params *p,
+                               const dw_geom *g, sc_shape in, cl_mem x, sc_shape w_shape,
+                               cl_mem w, cl_mem dy, cl_mem dx, float beta_dx, cl_mem dw,
+                               cl_mem db)
+{
+    sc_ctx *ctx = sc_plan_ctx(plan);
+    if (dw) {
+        SC_TRY(sc_conv_check_tensor(ctx, name, OP, "input", x, in));
+        SC_TRY(sc_conv_check_tensor(ctx, name, OP, "weight diff", dw, w_shape));
+    }
+    if (dx) {
+        SC_TRY(sc_conv_check_tensor(ctx, name, OP, "weight", w, w_shape));
+        SC_TRY(sc_conv_check_tensor(ctx, name, OP, "input diff", dx, in));
+        if (dx == dy)
+            return sc_fail(sc_ctx_error(ctx), SC_ERR_ARG,
+                           "%s (" OP "): input diff and output diff are the same buffer", name);
+    }
+    sc_conv_params q = dnnl_params(p, g);
+    return sc_conv_dnnl_backward(plan, name, OP, &q, in, out_shape(g), x, w, dy, dx, beta_dx, dw,
+                                 db);
+}
+
 sc_status sc_depthwise_backward(sc_plan *plan, const char *name, const sc_depthwise_params *p,
                                 sc_shape in, cl_mem x, sc_shape w_shape, cl_mem w, cl_mem dy,
                                 cl_mem dx, float beta_dx, cl_mem dw, cl_mem db)
@@ -114,10 +189,12 @@ sc_status sc_depthwise_backward(sc_plan *plan, const char *name, const sc_depthw
     dw_geom g = {0};
     SC_TRY(dw_validate(ctx, name, p, in, w_shape, &g));
     SC_TRY(sc_conv_check_tensor(ctx, name, OP, "output diff", dy, out_shape(&g)));
-    if (p->bias_term && db) {
+    if (p->bias_term && db)
         SC_TRY(sc_op_check_buffer(ctx, name, OP, "bias diff", db, (size_t)g.c));
+    if (on_dnnl(ctx))
+        return backward_on_dnnl(plan, name, p, &g, in, x, w_shape, w, dy, dx, beta_dx, dw, db);
+    if (p->bias_term && db)
         SC_TRY(sc_conv_bias_backward(plan, name, out_shape(&g), dy, db));
-    }
     if (dw) {
         SC_TRY(sc_conv_check_tensor(ctx, name, OP, "input", x, in));
         SC_TRY(sc_conv_check_tensor(ctx, name, OP, "weight diff", dw, w_shape));

@@ -107,6 +107,22 @@ sc_status sc_prelu_forward(sc_plan *plan, const char *name, const sc_prelu_param
                   SC_ARG_MEM(in_place ? saved : y));
 }
 
+sc_status sc_prelu_forward_inference(sc_plan *plan, const char *name, const sc_prelu_params *p,
+                                     sc_shape in, cl_mem y, cl_mem slope)
+{
+    sc_ctx *ctx = sc_plan_ctx(plan);
+    sc_shape out;
+    SC_TRY(sc_prelu_output_shape(ctx, name, p, in, &out));
+    size_t count = sc_shape_count(in);
+    SC_TRY(check_buffer(ctx, name, PRELU, "y", y, count, in));
+    SC_TRY(check_buffer(ctx, name, PRELU, "slope", slope, sc_prelu_slope_count(p, in), in));
+    /* the kernel reads x[i] before writing y[i] in the same work-item, so
+     * x == y with in_place 0 rewrites y without saving it */
+    return LAUNCH(plan, name, "prelu_forward", count, SC_ARG_INT(count), SC_ARG_INT(in.c),
+                  SC_ARG_INT(spatial(in)), SC_ARG_INT(p->channel_shared != 0), SC_ARG_MEM(y),
+                  SC_ARG_MEM(slope), SC_ARG_MEM(y), SC_ARG_INT(0), SC_ARG_MEM(y));
+}
+
 sc_status sc_prelu_backward(sc_plan *plan, const char *name, const sc_prelu_params *p,
                             sc_shape in, cl_mem x, cl_mem y, cl_mem saved, cl_mem slope,
                             cl_mem dy, cl_mem dx, float beta_dx, cl_mem dslope)

@@ -19,7 +19,13 @@
  *
  * Convolution with group == channels == num_output (> 1) is a depthwise
  * convolution and is handed to the dedicated kernels of ops_depthwise.h
- * (it then needs no workspace). Only dilation 1 is supported. */
+ * (it then needs no workspace). Only dilation 1 is supported.
+ *
+ * Providers (sc_ctx_conv_provider): everything above is the OpenCL provider.
+ * With SC_CONV_DNNL (the default on CPU devices) the same calls record
+ * oneDNN primitives as host tasks instead (cl/conv_dnnl.c): one task per
+ * forward and one per backward, no workspace (it is ignored), the same
+ * checks, results and accumulation rules. */
 #ifndef SC_OPS_CONV_H
 #define SC_OPS_CONV_H
 
@@ -54,6 +60,17 @@ sc_shape sc_conv_weight_shape(sc_shape in, const sc_conv_params *p);
  * image at a time. */
 size_t sc_conv_workspace_floats(sc_shape in, const sc_conv_params *p, int chunk_images);
 
+/* Floats of workspace the context's provider needs: sc_conv_workspace_floats
+ * for the OpenCL provider, 0 for oneDNN (its blocked copies live in the
+ * host thread's scratch arena). */
+size_t sc_conv_workspace_needed(sc_ctx *ctx, sc_shape in, const sc_conv_params *p,
+                                int chunk_images);
+
+/* "GEMM host-blas, conv dnnl (oneDNN 2.6.3, avx512_core_bf16)", or "..., conv
+ * opencl (im2col + GEMM)": the providers and what runs under them, for the
+ * apps' start-up lines and sphere-devices. */
+void sc_providers_describe(sc_gemm_provider gemm, sc_conv_provider conv, char *buf, size_t cap);
+
 /* y (N x K x OH x OW) = conv(x (in), w (w_shape, must equal
  * sc_conv_weight_shape)) + bias (K floats when p->bias_term, else ignored).
  * workspace may be NULL when sc_conv_workspace_floats(in, p, 1) is 0; its size
@@ -62,6 +79,20 @@ size_t sc_conv_workspace_floats(sc_shape in, const sc_conv_params *p, int chunk_
 sc_status sc_conv_forward(sc_plan *plan, const char *name, const sc_conv_params *p, sc_shape in,
                           cl_mem x, sc_shape w_shape, cl_mem w, cl_mem bias, cl_mem y,
                           cl_mem workspace);
+
+/* A PReLU applied to the convolution's output in the same step: oneDNN runs
+ * it as a post-op; the OpenCL provider runs one pass over y after the
+ * convolution (no copy of the input is kept: inference nets only). */
+typedef struct sc_conv_prelu {
+    cl_mem slope;       /* NULL: no activation */
+    int channel_shared; /* one slope (else one per output channel) */
+} sc_conv_prelu;
+
+/* sc_conv_forward followed by y = max(y, 0) + slope * min(y, 0) (act may be
+ * NULL). */
+sc_status sc_conv_forward_prelu(sc_plan *plan, const char *name, const sc_conv_params *p,
+                                sc_shape in, cl_mem x, sc_shape w_shape, cl_mem w, cl_mem bias,
+                                const sc_conv_prelu *act, cl_mem y, cl_mem workspace);
 
 /* From dy (N x K x OH x OW): dx = beta_dx * dx + dL/dx (dx NULL: skipped),
  * dw += dL/dw (NULL: skipped), db += dL/db (NULL or no bias_term: skipped).

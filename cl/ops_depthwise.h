@@ -4,7 +4,8 @@
  * backward data (a gather over the windows covering each input pixel,
  * written with beta_dx), backward filter (one work-group per weight with a
  * local tree reduction over N*OH*OW, accumulated +=) and the bias gradient
- * (sc_conv_bias_backward). No workspace. */
+ * (sc_conv_bias_backward). No workspace. Under the oneDNN provider the same
+ * calls record oneDNN's depthwise kernels instead (cl/conv_dnnl.c). */
 #ifndef SC_OPS_DEPTHWISE_H
 #define SC_OPS_DEPTHWISE_H
 
@@ -24,6 +25,13 @@ sc_status sc_depthwise_output_shape(sc_ctx *ctx, const char *name, sc_shape in,
 sc_status sc_depthwise_forward(sc_plan *plan, const char *name, const sc_depthwise_params *p,
                                sc_shape in, cl_mem x, sc_shape w_shape, cl_mem w, cl_mem bias,
                                cl_mem y);
+
+/* sc_depthwise_forward followed by a PReLU on y (act may be NULL; see
+ * sc_conv_prelu). */
+sc_status sc_depthwise_forward_prelu(sc_plan *plan, const char *name,
+                                     const sc_depthwise_params *p, sc_shape in, cl_mem x,
+                                     sc_shape w_shape, cl_mem w, cl_mem bias,
+                                     const sc_conv_prelu *act, cl_mem y);
 
 /* dx = beta_dx * dx + dL/dx (NULL: skipped), dw += dL/dw (NULL: skipped),
  * db += dL/db (NULL or no bias_term: skipped). */

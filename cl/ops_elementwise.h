@@ -32,6 +32,10 @@ size_t sc_prelu_saved_floats(sc_shape in, int in_place);
  * When y == x, saved (sc_prelu_saved_floats(in, 1) floats) receives x. */
 sc_status sc_prelu_forward(sc_plan *plan, const char *name, const sc_prelu_params *p,
                            sc_shape in, cl_mem x, cl_mem slope, cl_mem y, cl_mem saved);
+/* y = max(y, 0) + a * min(y, 0) in place, keeping no copy of the input:
+ * for nets without a backward (a PReLU fused after a convolution). */
+sc_status sc_prelu_forward_inference(sc_plan *plan, const char *name, const sc_prelu_params *p,
+                                     sc_shape in, cl_mem y, cl_mem slope);
 /* dx = dy * (x > 0 ? 1 : a) (+ beta_dx * dx); dslope += sum dy * x * (x <= 0)
  * per channel (over everything when shared). x, y, saved as given to forward
  * (x is read from saved when y == x). dslope or dx may be NULL. */

@@ -10,8 +10,9 @@ typedef struct conv_layer {
     sc_conv_params p;
     sc_shape in, out, w;
     int depthwise;
-    /* inference folding: BatchNorm (+ Scale) folded into the weights */
-    const sc_layer *fold_bn, *fold_scale;
+    /* inference folding: BatchNorm (+ Scale) folded into the weights, and a
+     * PReLU fused into the convolution's step */
+    const sc_layer *fold_bn, *fold_scale, *fold_act;
     float fold_eps;
     int fold_w, fold_b; /* extras holding the folded weights and bias */
 } conv_layer;
@@ -72,15 +73,15 @@ static sc_status conv_read_params(sc_layer *l, conv_layer *c)
  * processes the batch in chunks of that size. */
 #define WORKSPACE_LIMIT ((size_t)64 << 20)
 
-static size_t conv_workspace(const conv_layer *c)
+static size_t conv_workspace(sc_ctx *ctx, const conv_layer *c)
 {
     int chunk = c->in.n;
-    size_t ws = sc_conv_workspace_floats(c->in, &c->p, chunk);
+    size_t ws = sc_conv_workspace_needed(ctx, c->in, &c->p, chunk);
     while (chunk > 1 && ws > WORKSPACE_LIMIT) {
         chunk = (int)((double)chunk * WORKSPACE_LIMIT / (double)ws);
         if (chunk < 1)
             chunk = 1;
-        ws = sc_conv_workspace_floats(c->in, &c->p, chunk);
+        ws = sc_conv_workspace_needed(ctx, c->in, &c->p, chunk);
     }
     return ws;
 }
@@ -112,7 +113,7 @@ static sc_status conv_setup(sc_layer *l, sc_net *n)
         SC_TRY(sc_layer_add_param(l, 1, 1, &c->p.num_output, sc_pt_find(cp, "bias_filler", 0),
                                   "constant", 0));
     if (!c->depthwise)
-        sc_layer_need_workspace(l, conv_workspace(c));
+        sc_layer_need_workspace(l, conv_workspace(ctx, c));
     return SC_OK;
 }
 
@@ -121,15 +122,20 @@ static cl_mem bias_data(const sc_layer *l, const conv_layer *c)
     return c->p.bias_term ? sc_layer_param(l, 1)->data : NULL;
 }
 
-/* Records the convolution itself with the given weights and bias. */
+/* Records the convolution itself with the given weights and bias, and the
+ * fused PReLU when there is one. */
 static sc_status conv_record(sc_layer *l, sc_plan *p, const sc_conv_params *cp, cl_mem w,
                              cl_mem bias)
 {
     conv_layer *c = l->priv;
     cl_mem x = sc_layer_bottom_data(l, 0), y = sc_layer_top_data(l, 0);
+    sc_conv_prelu act = {0};
+    if (c->fold_act)
+        act.slope = sc_layer_prelu_slopes(c->fold_act, &act.channel_shared);
     if (c->depthwise)
-        return sc_depthwise_forward(p, l->name, cp, c->in, x, c->w, w, bias, y);
-    return sc_conv_forward(p, l->name, cp, c->in, x, c->w, w, bias, y, sc_layer_workspace(l));
+        return sc_depthwise_forward_prelu(p, l->name, cp, c->in, x, c->w, w, bias, &act, y);
+    return sc_conv_forward_prelu(p, l->name, cp, c->in, x, c->w, w, bias, &act, y,
+                                 sc_layer_workspace(l));
 }
 
 static sc_status conv_forward(sc_layer *l, sc_plan *p)
@@ -162,6 +168,14 @@ sc_status sc_layer_conv_fold(sc_layer *conv, sc_layer *bn, sc_layer *scale, floa
     bn->folded = 1;
     if (scale)
         scale->folded = 1;
+    return SC_OK;
+}
+
+sc_status sc_layer_conv_fuse_activation(sc_layer *conv, sc_layer *act)
+{
+    conv_layer *c = conv->priv;
+    c->fold_act = act;
+    act->folded = 1;
     return SC_OK;
 }
 

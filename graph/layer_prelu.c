@@ -1,5 +1,7 @@
 /* PReLU: y = max(0, x) + a * min(0, x), one slope per channel or shared.
- * Runs in place; the op keeps a copy of x for the backward then. */
+ * Runs in place; in a TRAIN net the op keeps a copy of x for the backward
+ * then (a TEST net has no backward, so no copy). In a TEST net it usually
+ * runs fused into the convolution before it (net_fold.c). */
 #include "net_internal.h"
 
 #include <stdlib.h>
@@ -7,12 +9,11 @@
 typedef struct prelu_layer {
     sc_prelu_params p;
     sc_shape in;
-    int saved; /* extra index */
+    int saved; /* extra index; -1 in TEST nets (no backward needs x) */
 } prelu_layer;
 
 static sc_status prelu_setup(sc_layer *l, sc_net *n)
 {
-    (void)n;
     SC_TRY(sc_layer_expect_io(l, 1, 1, 1, 1));
     prelu_layer *pr = sc_layer_new_priv(l, sizeof *pr);
     if (!pr)
@@ -28,6 +29,9 @@ static sc_status prelu_setup(sc_layer *l, sc_net *n)
     /* Caffe's default slope filler: constant 0.25 */
     SC_TRY(sc_layer_add_param(l, 0, 1, &slopes, pp ? sc_pt_find(pp, "filler", 0) : NULL,
                               "constant", 0.25f));
+    pr->saved = -1;
+    if (n->opts.phase != SC_PHASE_TRAIN)
+        return SC_OK;
     /* sized for in place: the planner may still run it out of place */
     return sc_layer_add_extra(l, sc_prelu_saved_floats(pr->in, 1), 0, &pr->saved);
 }
@@ -35,9 +39,19 @@ static sc_status prelu_setup(sc_layer *l, sc_net *n)
 static sc_status prelu_forward(sc_layer *l, sc_plan *p)
 {
     prelu_layer *pr = l->priv;
-    return sc_prelu_forward(p, l->name, &pr->p, pr->in, sc_layer_bottom_data(l, 0),
-                            sc_layer_param(l, 0)->data, sc_layer_top_data(l, 0),
-                            sc_layer_extra(l, pr->saved));
+    cl_mem x = sc_layer_bottom_data(l, 0), y = sc_layer_top_data(l, 0);
+    cl_mem slope = sc_layer_param(l, 0)->data;
+    if (pr->saved < 0 && x == y)
+        return sc_prelu_forward_inference(p, l->name, &pr->p, pr->in, y, slope);
+    return sc_prelu_forward(p, l->name, &pr->p, pr->in, x, slope, y,
+                            pr->saved < 0 ? NULL : sc_layer_extra(l, pr->saved));
+}
+
+cl_mem sc_layer_prelu_slopes(const sc_layer *prelu, int *channel_shared)
+{
+    const prelu_layer *pr = prelu->priv;
+    *channel_shared = pr->p.channel_shared;
+    return sc_layer_param(prelu, 0)->data;
 }
 
 static sc_status prelu_backward(sc_layer *l, sc_plan *p)
@@ -58,5 +72,6 @@ static double prelu_flops(const sc_layer *l)
 
 
 const sc_layer_kind sc_layer_prelu = {
-    .type = "PReLU", .setup = prelu_setup, .forward = prelu_forward, .backward = prelu_backward, .in_place = 1, .flops = prelu_flops,
+    .type = "PReLU", .setup = prelu_setup, .forward = prelu_forward, .backward = prelu_backward,
+    .in_place = 1, .fold = SC_FOLD_ACTIVATION, .flops = prelu_flops,
 };

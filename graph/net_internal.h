@@ -26,8 +26,15 @@ enum {
 };
 
 /* Inference folding roles (net_fold.c): a TAKER (convolution) absorbs an
- * in-place NORM (BatchNorm with stored statistics) and then an AFFINE (Scale). */
-typedef enum sc_fold_role { SC_FOLD_NONE = 0, SC_FOLD_TAKER, SC_FOLD_NORM, SC_FOLD_AFFINE } sc_fold_role;
+ * in-place NORM (BatchNorm with stored statistics), then an AFFINE (Scale),
+ * then an in-place ACTIVATION (PReLU, fused into the convolution's step). */
+typedef enum sc_fold_role {
+    SC_FOLD_NONE = 0,
+    SC_FOLD_TAKER,
+    SC_FOLD_NORM,
+    SC_FOLD_AFFINE,
+    SC_FOLD_ACTIVATION
+} sc_fold_role;
 
 /* A layer type, defined once in its graph/layer_*.c file. */
 typedef struct sc_layer_kind {
@@ -249,6 +256,11 @@ int sc_layer_batchnorm_global(const sc_layer *bn, float *eps);
 /* Makes a convolution compute Scale(BatchNorm(conv)) with folded weights
  * (scale may be NULL); the two layers are then marked folded. */
 sc_status sc_layer_conv_fold(sc_layer *conv, sc_layer *bn, sc_layer *scale, float eps);
+/* Makes a convolution apply the PReLU `act` to its output (act is then
+ * marked folded). */
+sc_status sc_layer_conv_fuse_activation(sc_layer *conv, sc_layer *act);
+/* A PReLU's slopes and whether one slope is shared by every channel. */
+cl_mem sc_layer_prelu_slopes(const sc_layer *prelu, int *channel_shared);
 sc_status sc_net_fold(sc_net *net);
 
 /* ---- builder / planner entry points */

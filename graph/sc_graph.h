@@ -24,8 +24,8 @@ typedef struct sc_net_options {
     uint64_t seed;          /* weight fillers */
     int no_reuse;           /* give every blob its own buffers (to read intermediate blobs) */
     int no_in_place;        /* run in-place layers out of place (to read every layer's output) */
-    int no_fold;            /* TEST: keep BatchNorm/Scale as their own steps instead of folding
-                               them into the convolution before them */
+    int no_fold;            /* TEST: keep BatchNorm/Scale/PReLU as their own steps instead of
+                               folding them into the convolution before them */
     int asoftmax_exact;     /* A-Softmax backward: 0 caffe (default), 1 exact */
     const char *base_dir;   /* relative paths in data layers resolve here (NULL: prototxt's dir) */
     int shapes_only;        /* infer shapes and declare parameters, allocate nothing (sphere-info) */

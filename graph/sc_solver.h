@@ -52,6 +52,9 @@ sc_status sc_solver_create(sc_ctx *ctx, const sc_solver_params *p, const sc_net_
                            sc_solver **out);
 void sc_solver_destroy(sc_solver *s);
 sc_net *sc_solver_net(sc_solver *s);
+/* The recorded parameter update (clear of the gradients included), for
+ * profiles (sphere-bench --profile). */
+sc_plan *sc_solver_update_plan(sc_solver *s);
 int sc_solver_iter(const sc_solver *s);
 
 /* The type the solver runs (from `type` or the deprecated `solver_type`). */

@@ -49,10 +49,14 @@ typedef struct reduce_task {
     size_t n;
 } reduce_task;
 
-static void run_reduce(void *user, float **buffers)
+/* A failed reduction raises the monitor's non-finite flag (the reduce
+ * function's contract), which stops the run: the task itself never fails. */
+static sc_status run_reduce(void *user, float **buffers, sc_error *err)
 {
+    (void)err;
     reduce_task *r = user;
     r->fn(r->user, buffers[0], r->n, buffers[1]);
+    return SC_OK;
 }
 
 sc_status sc_solver_set_reduce(sc_solver *s, sc_solver_reduce_fn fn, void *user)
@@ -246,6 +250,7 @@ void sc_solver_destroy(sc_solver *s)
 }
 
 sc_net *sc_solver_net(sc_solver *s) { return s->net; }
+sc_plan *sc_solver_update_plan(sc_solver *s) { return s->update; }
 int sc_solver_iter(const sc_solver *s) { return s->iter; }
 sc_solver_type sc_solver_get_type(const sc_solver *s) { return s->p.type; }
 

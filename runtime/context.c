@@ -1,5 +1,5 @@
 /* Context creation: pick a device, make one in-order queue, remember where
- * the program cache lives and which GEMM provider to use. */
+ * the program cache lives and which GEMM and convolution providers to use. */
 #include "ctx_internal.h"
 
 #include <stdio.h>
@@ -56,17 +56,61 @@ static void resolve_cache_dir(const char *requested, char *dst, size_t cap)
         snprintf(dst, cap, "%s/.cache/spherecl", home);
 }
 
-static sc_gemm_provider resolve_gemm(sc_gemm_provider requested, const sc_device_info *info)
+/* $NAME read as one of `choices` ("a|b", case-insensitive): its index, -1
+ * when unset or empty, -2 when it names none of them. */
+static int env_choice(const char *name, const char *const *choices, int n)
 {
+    const char *env = getenv(name);
+    if (!env || !*env)
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (!strcasecmp(env, choices[i]))
+            return i;
+    return -2;
+}
+
+static sc_status resolve_gemm(sc_gemm_provider requested, const sc_device_info *info,
+                              sc_gemm_provider *out, sc_error *err)
+{
+    static const char *const names[] = {"clblast", "host"};
+    static const sc_gemm_provider values[] = {SC_GEMM_CLBLAST, SC_GEMM_HOST};
+    int i = requested == SC_GEMM_AUTO ? env_choice("SPHERECL_GEMM", names, 2) : -1;
+    if (i == -2)
+        return sc_fail(err, SC_ERR_ARG, "SPHERECL_GEMM='%s': expected clblast or host",
+                       getenv("SPHERECL_GEMM"));
     if (requested != SC_GEMM_AUTO)
-        return requested;
-    const char *env = getenv("SPHERECL_GEMM");
-    if (env && !strcasecmp(env, "clblast"))
-        return SC_GEMM_CLBLAST;
-    if (env && !strcasecmp(env, "host"))
-        return SC_GEMM_HOST;
-    /* Host BLAS only makes sense where device memory is host memory. */
-    return (info->type & CL_DEVICE_TYPE_CPU) ? SC_GEMM_HOST : SC_GEMM_CLBLAST;
+        *out = requested;
+    else if (i >= 0)
+        *out = values[i];
+    else /* host BLAS only makes sense where device memory is host memory */
+        *out = (info->type & CL_DEVICE_TYPE_CPU) ? SC_GEMM_HOST : SC_GEMM_CLBLAST;
+    return SC_OK;
+}
+
+static sc_status resolve_conv(sc_conv_provider requested, const sc_device_info *info,
+                              sc_conv_provider *out, sc_error *err)
+{
+    static const char *const names[] = {"opencl", "dnnl", "onednn"};
+    static const sc_conv_provider values[] = {SC_CONV_OPENCL, SC_CONV_DNNL, SC_CONV_DNNL};
+    int i = requested == SC_CONV_AUTO ? env_choice("SPHERECL_CONV", names, 3) : -1;
+    if (i == -2)
+        return sc_fail(err, SC_ERR_ARG, "SPHERECL_CONV='%s': expected dnnl or opencl",
+                       getenv("SPHERECL_CONV"));
+    if (requested != SC_CONV_AUTO)
+        *out = requested;
+    else if (i >= 0)
+        *out = values[i];
+    else /* oneDNN works on host memory: only a CPU device's buffers map without a copy */
+        *out = (info->type & CL_DEVICE_TYPE_CPU) ? SC_CONV_DNNL : SC_CONV_OPENCL;
+    return SC_OK;
+}
+
+sc_status sc_providers_resolve(const sc_device_info *info, sc_gemm_provider gemm,
+                               sc_conv_provider conv, sc_gemm_provider *gemm_out,
+                               sc_conv_provider *conv_out, sc_error *err)
+{
+    SC_TRY(resolve_gemm(gemm, info, gemm_out, err));
+    return resolve_conv(conv, info, conv_out, err);
 }
 
 static sc_status choose_device(const sc_ctx_options *opts, sc_ctx *ctx, sc_error *err)
@@ -125,8 +169,14 @@ sc_status sc_ctx_create(const sc_ctx_options *opts, sc_ctx **out, sc_error *err)
         sc_ctx_destroy(ctx);
         return st;
     }
+    if (st == SC_OK)
+        st = sc_providers_resolve(&ctx->info, opts ? opts->gemm : SC_GEMM_AUTO,
+                                  opts ? opts->conv : SC_CONV_AUTO, &ctx->gemm, &ctx->conv, err);
+    if (st != SC_OK) {
+        sc_ctx_destroy(ctx);
+        return st;
+    }
     resolve_cache_dir(opts ? opts->cache_dir : NULL, ctx->cache_dir, sizeof ctx->cache_dir);
-    ctx->gemm = resolve_gemm(opts ? opts->gemm : SC_GEMM_AUTO, &ctx->info);
     *out = ctx;
     return SC_OK;
 }
@@ -159,9 +209,32 @@ void sc_ctx_set_profiling(sc_ctx *ctx, int on) { ctx->profiling = on != 0; }
 const char *sc_ctx_cache_dir(const sc_ctx *ctx) { return ctx->cache_dir; }
 sc_program_stats sc_ctx_program_stats(const sc_ctx *ctx) { return ctx->program_stats; }
 
+/* The setters keep the current provider when the variable is invalid: the
+ * context was created with it valid, and a setter cannot report. */
 void sc_ctx_set_gemm_provider(sc_ctx *ctx, sc_gemm_provider provider)
 {
-    ctx->gemm = resolve_gemm(provider, &ctx->info);
+    sc_gemm_provider p = ctx->gemm;
+    if (resolve_gemm(provider, &ctx->info, &p, NULL) == SC_OK)
+        ctx->gemm = p;
+}
+
+sc_conv_provider sc_ctx_conv_provider(const sc_ctx *ctx) { return ctx->conv; }
+
+void sc_ctx_set_conv_provider(sc_ctx *ctx, sc_conv_provider provider)
+{
+    sc_conv_provider p = ctx->conv;
+    if (resolve_conv(provider, &ctx->info, &p, NULL) == SC_OK)
+        ctx->conv = p;
+}
+
+const char *sc_conv_provider_name(sc_conv_provider provider)
+{
+    switch (provider) {
+    case SC_CONV_AUTO: return "auto";
+    case SC_CONV_OPENCL: return "opencl";
+    case SC_CONV_DNNL: return "dnnl";
+    }
+    return "?";
 }
 
 const char *sc_gemm_provider_name(sc_gemm_provider provider)

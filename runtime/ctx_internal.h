@@ -26,6 +26,7 @@ struct sc_ctx {
     cl_command_queue queue;
     sc_device_info info;
     sc_gemm_provider gemm;
+    sc_conv_provider conv;
     int profiling;
     char cache_dir[1024];
 

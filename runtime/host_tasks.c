@@ -40,7 +40,8 @@ struct sc_gemm_worker {
     int stop;
     cl_command_queue map_queue;
     sc_ctx *ctx;
-    char error[512]; /* first failure, reported by sc_gemm_worker_error */
+    char error[1024];    /* first failure, reported by sc_gemm_worker_error */
+    sc_status error_status;
 };
 
 /* The GEMM on host pointers to the buffers' first floats. */
@@ -117,20 +118,48 @@ static double now_ms(void)
 }
 
 /* The GEMM as a host task: ptrs are A, B, C. */
-static void run_gemm(void *user, float **ptrs)
+static sc_status run_gemm(void *user, float **ptrs, sc_error *err)
 {
+    (void)err;
     gemm_on_host(user, ptrs[0], ptrs[1], ptrs[2]);
+    return SC_OK;
 }
 
 /* ---------------------------------------------------------- the thread */
 
-static void record_error(sc_gemm_worker *w, const char *call, cl_int rc)
+/* Keeps the first failure until sc_gemm_worker_error reports it. */
+static void record_message(sc_gemm_worker *w, sc_status st, const char *msg)
 {
     pthread_mutex_lock(&w->mu);
-    if (!w->error[0])
-        snprintf(w->error, sizeof w->error, "host gemm: %s failed: %s", call,
-                 sc_cl_error_name(rc));
+    if (!w->error[0]) {
+        snprintf(w->error, sizeof w->error, "%s", msg);
+        w->error_status = st;
+    }
     pthread_mutex_unlock(&w->mu);
+}
+
+static void record_error(sc_gemm_worker *w, const char *call, cl_int rc)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "host task: %s failed: %s", call, sc_cl_error_name(rc));
+    record_message(w, SC_ERR_OPENCL, msg);
+}
+
+/* Runs the task's function over the mapped pointers; 0 when it failed (its
+ * message is recorded). */
+static int call_task(sc_gemm_worker *w, gemm_job *j, const mapping *maps, int n)
+{
+    float *ptrs[SC_HOST_TASK_MAX_BUFFERS];
+    for (int i = 0; i < j->n_mems; i++)
+        ptrs[i] = j->mems[i] ? mapped(maps, n, j->mems[i]) : NULL;
+    sc_error err = {0};
+    double t0 = now_ms();
+    sc_status st = j->fn(j->fn == run_gemm ? (void *)&j->g : j->user, ptrs, &err);
+    if (j->ms)
+        *j->ms = now_ms() - t0;
+    if (st != SC_OK)
+        record_message(w, st, err.msg[0] ? err.msg : "host task failed (no message)");
+    return st == SC_OK;
 }
 
 static void run_job(sc_gemm_worker *w, gemm_job *j)
@@ -142,23 +171,20 @@ static void run_job(sc_gemm_worker *w, gemm_job *j)
         record_error(w, "waiting for a host task's inputs", rc);
     } else if ((rc = map_all(w->map_queue, j->mems, j->n_mems, maps, &n)) != CL_SUCCESS) {
         record_error(w, "clEnqueueMapBuffer", rc);
-    } else {
-        float *ptrs[SC_HOST_TASK_MAX_BUFFERS];
-        for (int i = 0; i < j->n_mems; i++)
-            ptrs[i] = j->mems[i] ? mapped(maps, n, j->mems[i]) : NULL;
-        double t0 = now_ms();
-        j->fn(j->fn == run_gemm ? (void *)&j->g : j->user, ptrs);
-        if (j->ms)
-            *j->ms = now_ms() - t0;
+    } else if (!call_task(w, j, maps, n)) {
+        rc = -1;
     }
     cl_int urc = unmap_all(w->map_queue, maps, n);
     if (rc == CL_SUCCESS && urc != CL_SUCCESS) {
         record_error(w, "clEnqueueUnmapMemObject", urc);
         rc = urc;
     }
-    /* a negative status fails every command waiting on it, so the error
-     * reaches the caller at its next wait instead of a hang */
-    clSetUserEventStatus(j->done, rc == CL_SUCCESS ? CL_COMPLETE : -1);
+    /* Complete the event even when the task failed: the recorded message
+     * reaches the caller at its next blocking call (every one checks it),
+     * and nothing hangs. A negative status would be the OpenCL way, but
+     * PoCL 3.1 aborts in pocl_update_event_failed on it (reproduced with
+     * tests/runtime/test_async.c). */
+    clSetUserEventStatus(j->done, CL_COMPLETE);
     clReleaseEvent(j->before);
     clReleaseEvent(j->done);
     free(j);
@@ -233,11 +259,12 @@ sc_status sc_gemm_worker_error(sc_ctx *ctx)
     if (!w)
         return SC_OK;
     pthread_mutex_lock(&w->mu);
-    char msg[512];
+    char msg[sizeof w->error];
     snprintf(msg, sizeof msg, "%s", w->error);
+    sc_status st = w->error_status;
     w->error[0] = '\0';
     pthread_mutex_unlock(&w->mu);
-    return msg[0] ? sc_fail(&ctx->err, SC_ERR_OPENCL, "%s", msg) : SC_OK;
+    return msg[0] ? sc_fail(&ctx->err, st, "%s", msg) : SC_OK;
 }
 
 /* ---------------------------------------------------------- enqueueing */

@@ -99,10 +99,21 @@ typedef enum sc_gemm_provider {
     SC_GEMM_HOST     /* OpenBLAS on the mapped buffers (CPU devices share host memory) */
 } sc_gemm_provider;
 
+/* Who runs the dense convolutions (cl/ops_conv.h). Measured on the PoCL CPU
+ * device (bench/README.md): oneDNN's direct AVX-512 kernels over the mapped
+ * buffers are 3-5x faster there than im2col + GEMM; GPUs keep the OpenCL
+ * path, where the data never leaves the device. */
+typedef enum sc_conv_provider {
+    SC_CONV_AUTO,   /* oneDNN on CPU devices, OpenCL elsewhere */
+    SC_CONV_OPENCL, /* im2col + GEMM (on the GEMM provider) and the depthwise kernels */
+    SC_CONV_DNNL    /* oneDNN (libdnnl) as host tasks over the mapped device buffers */
+} sc_conv_provider;
+
 typedef struct sc_ctx_options {
     const char *selector;  /* NULL: $SPHERECL_DEVICE, else the default */
     const char *cache_dir; /* NULL: $XDG_CACHE_HOME/spherecl or ~/.cache/spherecl; "" disables */
     sc_gemm_provider gemm; /* SC_GEMM_AUTO: $SPHERECL_GEMM (clblast|host), else by device type */
+    sc_conv_provider conv; /* SC_CONV_AUTO: $SPHERECL_CONV (dnnl|opencl), else by device type */
     int profiling;         /* plans record an event per step (sphere-bench --profile) */
 } sc_ctx_options;
 
@@ -122,6 +133,17 @@ const sc_device_info *sc_ctx_info(const sc_ctx *ctx);
 sc_gemm_provider sc_ctx_gemm_provider(const sc_ctx *ctx);
 void sc_ctx_set_gemm_provider(sc_ctx *ctx, sc_gemm_provider provider);
 const char *sc_gemm_provider_name(sc_gemm_provider provider);
+sc_conv_provider sc_ctx_conv_provider(const sc_ctx *ctx);
+/* SC_CONV_AUTO re-resolves ($SPHERECL_CONV, else by device type). */
+void sc_ctx_set_conv_provider(sc_ctx *ctx, sc_conv_provider provider);
+const char *sc_conv_provider_name(sc_conv_provider provider); /* "dnnl", "opencl" */
+/* The providers a context on this device would get: the requested ones, else
+ * $SPHERECL_GEMM / $SPHERECL_CONV, else the device type's (what
+ * sphere-devices lists). An unknown value of either variable is an error
+ * naming the valid ones. */
+sc_status sc_providers_resolve(const sc_device_info *info, sc_gemm_provider gemm,
+                               sc_conv_provider conv, sc_gemm_provider *gemm_out,
+                               sc_conv_provider *conv_out, sc_error *err);
 /* Turns per-step timing of plans on or off (see sc_plan_profile). The queue
  * always has CL_QUEUE_PROFILING_ENABLE; this only makes plans keep events. */
 void sc_ctx_set_profiling(sc_ctx *ctx, int on);
@@ -288,7 +310,10 @@ sc_status sc_gemm_ev(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev);
  * addresses in the order given (NULL for a NULL buffer), and unmaps. fn runs
  * on the context's host thread and must not call the runtime. */
 #define SC_HOST_TASK_MAX_BUFFERS 8
-typedef void (*sc_host_fn_mapped)(void *user, float **buffers);
+/* A failing fn returns its status with the cause in err (naming its layer
+ * and the call that failed); the task's event then fails, and the next
+ * blocking call of the context returns that message. */
+typedef sc_status (*sc_host_fn_mapped)(void *user, float **buffers, sc_error *err);
 /* ev (may be NULL) completes with the task; ms (may be NULL) receives its
  * host time once it ran. user must stay valid until then. */
 sc_status sc_host_task(sc_ctx *ctx, sc_host_fn_mapped fn, void *user, const cl_mem *mems,

@@ -40,7 +40,7 @@ abs_path() {
 }
 
 SPHERECL_PACKAGES="cmake make gcc pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd \
-clinfo libclblast-dev libturbojpeg0-dev libpng-dev zlib1g-dev libcmocka-dev libopenblas-dev \
+clinfo libclblast-dev libturbojpeg0-dev libpng-dev zlib1g-dev libcmocka-dev libopenblas-dev libdnnl-dev \
 libopenmpi-dev openmpi-bin"
 
 # Installs the missing packages (as root) or names the apt-get line to run.

@@ -1,5 +1,6 @@
 /* The apps' command-line parser (see cli.h). */
 #include "cli.h"
+#include "sc_ops.h"
 
 #include <errno.h>
 #include <math.h>
@@ -138,6 +139,15 @@ static void print_version(const sc_cli *cli)
         const sc_device_info *d = &list[chosen].info;
         printf("OpenCL platform: %s\nOpenCL device: [%d] %s (%s), %s, driver %s\n", d->platform,
                chosen, d->name, sc_device_type_name(d->type), d->version, d->driver);
+        sc_gemm_provider gp;
+        sc_conv_provider cp;
+        char prov[256];
+        if (sc_providers_resolve(d, SC_GEMM_AUTO, SC_CONV_AUTO, &gp, &cp, &err) == SC_OK) {
+            sc_providers_describe(gp, cp, prov, sizeof prov);
+            printf("providers: %s\n", prov);
+        } else {
+            printf("providers: %s\n", err.msg);
+        }
     } else {
         printf("OpenCL device: none (%s)\n", err.msg);
     }

@@ -9,11 +9,16 @@
  *   backward with beta_dx 0 into dx (prefilled with NaN), dW and db
  *     accumulated onto random non-zero values,
  *   backward with beta_dx 1 into dx_acc (random start), dW and db skipped.
- * GEMM-based ops run the plan under both GEMM providers. */
+ * InnerProduct runs the plan under both GEMM providers. Convolutions run on
+ * the context's convolution provider (SPHERECL_CONV): oneDNN once
+ * ("conv=dnnl"), the OpenCL path under both GEMM providers ("conv=opencl
+ * gemm=..."); sphere-conformance and tests/ops/test_conv_providers.c run
+ * the suite under each. */
 #include "suite_dense.h"
 
 #include "ref_grad.h"
 #include "ref_ops.h"
+#include "suite_conv_prelu.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -156,10 +161,18 @@ typedef struct dense_bufs {
     cl_mem x, w, b, dy, y, dx, dw, db, dx_acc, ws;
 } dense_bufs;
 
+/* Which providers a case runs under. */
+typedef enum dense_runs {
+    RUN_ONCE,  /* OpenCL kernels only (no GEMM, no provider choice) */
+    RUN_GEMMS, /* once per GEMM provider */
+    RUN_CONV,  /* the context's convolution provider (RUN_GEMMS under OpenCL) */
+    RUN_DIRECT /* the context's convolution provider, no GEMM (depthwise) */
+} dense_runs;
+
 /* One op under test: its reference forward and its recorder. */
 typedef struct dense_op {
     const char *op; /* row label */
-    int uses_gemm;  /* run under every GEMM provider */
+    dense_runs runs;
     size_t nx, nw, nb, ny, nws;
     const void *cs; /* the case, read by the two functions */
     void (*ref_forward)(const void *cs, const double *x, const double *w, const double *b,
@@ -330,7 +343,29 @@ static sc_status dense_on_device(sc_ctx *ctx, sc_conf_report *rep, const dense_o
     return st;
 }
 
-/* The whole check of one case: under every provider when the op uses GEMM. */
+/* How many runs a case gets, and the row label suffix of run i. */
+static size_t dense_run_count(sc_ctx *ctx, dense_runs runs)
+{
+    if (runs == RUN_ONCE || runs == RUN_DIRECT ||
+        (runs == RUN_CONV && sc_ctx_conv_provider(ctx) == SC_CONV_DNNL))
+        return 1;
+    return N_PROVIDERS;
+}
+
+/* Sets the run's GEMM provider (when it has one) and writes its label. */
+static void dense_run_setup(sc_ctx *ctx, dense_runs runs, size_t i, char *label, size_t cap)
+{
+    const char *conv = runs == RUN_GEMMS ? "" : sc_conv_provider_name(sc_ctx_conv_provider(ctx));
+    if (dense_run_count(ctx, runs) == 1) {
+        snprintf(label, cap, "conv=%s", conv);
+        return;
+    }
+    sc_ctx_set_gemm_provider(ctx, k_providers[i]);
+    snprintf(label, cap, "%s%s%sgemm=%s", conv[0] ? "conv=" : "", conv, conv[0] ? " " : "",
+             sc_gemm_provider_name(k_providers[i]));
+}
+
+/* The whole check of one case, under each provider its op runs on. */
 static sc_status dense_check(sc_ctx *ctx, sc_conf_report *rep, const dense_op *op,
                              const char *shape, uint64_t seed)
 {
@@ -341,18 +376,14 @@ static sc_status dense_check(sc_ctx *ctx, sc_conf_report *rep, const dense_op *o
                        shape);
     }
     sc_status st = SC_OK;
-    if (!op->uses_gemm) {
-        st = dense_on_device(ctx, rep, op, &d, shape);
-    } else {
-        sc_gemm_provider saved = sc_ctx_gemm_provider(ctx);
-        for (size_t i = 0; i < N_PROVIDERS && st == SC_OK; i++) {
-            char full[128];
-            snprintf(full, sizeof full, "%s gemm=%s", shape, sc_gemm_provider_name(k_providers[i]));
-            sc_ctx_set_gemm_provider(ctx, k_providers[i]);
-            st = dense_on_device(ctx, rep, op, &d, full);
-        }
-        sc_ctx_set_gemm_provider(ctx, saved);
+    sc_gemm_provider saved = sc_ctx_gemm_provider(ctx);
+    for (size_t i = 0; i < dense_run_count(ctx, op->runs) && st == SC_OK; i++) {
+        char label[64], full[128];
+        dense_run_setup(ctx, op->runs, i, label, sizeof label);
+        snprintf(full, sizeof full, "%s %s", shape, label);
+        st = dense_on_device(ctx, rep, op, &d, full);
     }
+    sc_ctx_set_gemm_provider(ctx, saved);
     dense_data_free(&d);
     return st;
 }
@@ -427,7 +458,7 @@ static sc_status conv_case_check(sc_ctx *ctx, sc_conf_report *rep, const conv_ca
     sc_conv_params p = conv_params_of(c);
     sc_shape in = conv_in_of(c), out;
     SC_TRY(sc_conv_output_shape(ctx, "conf", in, &p, &out));
-    dense_op op = {.op = "Convolution", .uses_gemm = 1, .nx = sc_shape_count(in),
+    dense_op op = {.op = "Convolution", .runs = RUN_CONV, .nx = sc_shape_count(in),
                    .nw = sc_shape_count(sc_conv_weight_shape(in, &p)),
                    .nb = c->bias ? (size_t)c->k : 0, .ny = sc_shape_count(out),
                    .nws = sc_conv_workspace_floats(in, &p, c->chunk), .cs = c,
@@ -538,13 +569,13 @@ static sc_status conv_timed(sc_ctx *ctx, sc_conf_report *rep)
         sc_conf_fill(&r, t.w, NULL, t.nw, -1.0, 1.0);
         sc_conf_fill(&r, t.b, NULL, (size_t)c.k, -1.0, 1.0);
     }
-    char base[96], shape[128];
+    char base[96], shape[128], label[64];
     conv_shape_str(base, sizeof base, &c);
     sc_gemm_provider saved = sc_ctx_gemm_provider(ctx);
-    for (size_t i = 0; i < N_PROVIDERS && st == SC_OK; i++) {
+    for (size_t i = 0; i < dense_run_count(ctx, RUN_CONV) && st == SC_OK; i++) {
         double ms = 0;
-        sc_ctx_set_gemm_provider(ctx, k_providers[i]);
-        snprintf(shape, sizeof shape, "%s gemm=%s", base, sc_gemm_provider_name(k_providers[i]));
+        dense_run_setup(ctx, RUN_CONV, i, label, sizeof label);
+        snprintf(shape, sizeof shape, "%s %s", base, label);
         st = timed_run(ctx, &c, &t, &ms);
         if (st == SC_OK)
             st = timed_compare(rep, &c, &t, out, ms, shape);
@@ -601,6 +632,8 @@ static sc_status conv_error_rows(sc_ctx *ctx, sc_conf_report *rep, cl_mem big, c
     st = conv_try(ctx, &pd, in, (sc_shape){5, 3, 3, 3}, big, big, out, big);
     SC_TRY(error_row(rep, ctx, op, "in 2x3x7x9 dilation 2", "dilation unsupported", st,
                      (const char *[]){"conv_err", "dilation 2x1", "2x3x7x9", NULL}));
+    if (sc_ctx_conv_provider(ctx) == SC_CONV_DNNL) /* oneDNN needs no workspace */
+        return SC_OK;
     st = conv_try(ctx, &p, in, (sc_shape){5, 3, 3, 3}, big, big, out, small);
     return error_row(rep, ctx, op, "in 2x3x7x9 workspace 16 floats", "workspace small", st,
                      (const char *[]){"conv_err", "workspace holds", NULL});
@@ -631,6 +664,7 @@ sc_status sc_conf_conv(sc_ctx *ctx, sc_conf_report *rep)
 {
     for (size_t i = 0; i < sizeof k_conv_cases / sizeof k_conv_cases[0]; i++)
         SC_TRY(conv_case_check(ctx, rep, &k_conv_cases[i], 1000 + 10 * i));
+    SC_TRY(sc_conf_conv_prelu_rows(ctx, rep, 0));
     SC_TRY(conv_timed(ctx, rep));
     return with_error_buffers(ctx, rep, conv_error_rows);
 }
@@ -690,7 +724,7 @@ static sc_status dw_case_check(sc_ctx *ctx, sc_conf_report *rep, const dw_case *
     sc_shape in = {c->n, c->c, c->h, c->w}, out;
     SC_TRY(sc_depthwise_output_shape(ctx, "conf", in, &p, &out));
     dense_op op = {.op = c->via_conv ? "Convolution(dw)" : "DepthwiseConvolution",
-                   .nx = sc_shape_count(in), .nw = (size_t)c->c * c->kh * c->kw,
+                   .runs = RUN_DIRECT, .nx = sc_shape_count(in), .nw = (size_t)c->c * c->kh * c->kw,
                    .nb = c->bias ? (size_t)c->c : 0, .ny = sc_shape_count(out), .cs = c,
                    .ref_forward = dw_ref_forward, .record = dw_record};
     char shape[128], k[16], s[16], pd[16];
@@ -742,6 +776,7 @@ sc_status sc_conf_depthwise(sc_ctx *ctx, sc_conf_report *rep)
 {
     for (size_t i = 0; i < sizeof k_dw_cases / sizeof k_dw_cases[0]; i++)
         SC_TRY(dw_case_check(ctx, rep, &k_dw_cases[i], 2000 + 10 * i));
+    SC_TRY(sc_conf_conv_prelu_rows(ctx, rep, 1));
     return with_error_buffers(ctx, rep, dw_error_rows);
 }
 
@@ -789,7 +824,7 @@ static sc_status ip_case_check(sc_ctx *ctx, sc_conf_report *rep, const ip_case *
     sc_inner_product_params p = ip_params_of(c);
     sc_shape in = {c->n, c->c, c->h, c->w}, out;
     SC_TRY(sc_inner_product_output_shape(ctx, "conf", in, &p, &out));
-    dense_op op = {.op = "InnerProduct", .uses_gemm = 1, .nx = sc_shape_count(in),
+    dense_op op = {.op = "InnerProduct", .runs = RUN_GEMMS, .nx = sc_shape_count(in),
                    .nw = (size_t)c->outputs * c->c * c->h * c->w,
                    .nb = c->bias ? (size_t)c->outputs : 0, .ny = sc_shape_count(out), .cs = c,
                    .ref_forward = ip_ref_forward, .record = ip_record};

@@ -43,6 +43,43 @@ void sc_test_run_suite(sc_conf_suite_fn suite, size_t min_rows)
     sc_ctx_destroy(ctx);
 }
 
+/* Rows whose shape names the convolution provider ("conv=dnnl"). */
+static size_t rows_labelled(const sc_conf_report *rep, const char *provider)
+{
+    char tag[64];
+    snprintf(tag, sizeof tag, "conv=%s", provider);
+    size_t n = 0;
+    for (size_t i = 0; i < rep->n; i++) {
+        const char *at = strstr(rep->rows[i].shape, tag);
+        n += at && (at[strlen(tag)] == '\0' || at[strlen(tag)] == ' ');
+    }
+    return n;
+}
+
+void sc_test_run_suite_with_conv(sc_conf_suite_fn suite, const char *provider, size_t min_rows,
+                                 size_t min_labelled)
+{
+    const char *old = getenv("SPHERECL_CONV");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("SPHERECL_CONV", provider, 1);
+    sc_ctx *ctx = sc_test_ctx();
+    if (saved)
+        setenv("SPHERECL_CONV", saved, 1);
+    else
+        unsetenv("SPHERECL_CONV");
+    free(saved);
+    assert_string_equal(sc_conv_provider_name(sc_ctx_conv_provider(ctx)), provider);
+    sc_conf_report rep = {0};
+    sc_test_check_suite(ctx, suite(ctx, &rep), &rep, min_rows);
+    size_t labelled = rows_labelled(&rep, provider);
+    printf("%zu rows on conv=%s\n", labelled, provider);
+    if (labelled < min_labelled)
+        fail_msg("%zu rows name conv=%s, expected at least %zu", labelled, provider,
+                 min_labelled);
+    sc_conf_report_free(&rep);
+    sc_ctx_destroy(ctx);
+}
+
 void sc_test_expect_error(sc_ctx *ctx, sc_status got, sc_status want, ...)
 {
     const char *msg = sc_ctx_message(ctx);

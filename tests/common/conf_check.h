@@ -22,6 +22,13 @@ void sc_test_check_suite(sc_ctx *ctx, sc_status st, const sc_conf_report *rep, s
 /* Runs a suite on a fresh context and checks its report. */
 void sc_test_run_suite(sc_conf_suite_fn suite, size_t min_rows);
 
+/* The same on a fresh context created with SPHERECL_CONV=provider ("dnnl",
+ * "opencl"; the variable is restored afterwards); also fails unless the
+ * context got that provider and at least min_labelled rows name it
+ * ("conv=dnnl"), so a suite that ignored the provider cannot pass. */
+void sc_test_run_suite_with_conv(sc_conf_suite_fn suite, const char *provider, size_t min_rows,
+                                 size_t min_labelled);
+
 /* Asserts that a call returned `want` (an error status) and that the
  * context's message holds every fragment of the NULL-terminated list. */
 void sc_test_expect_error(sc_ctx *ctx, sc_status got, sc_status want, ...);

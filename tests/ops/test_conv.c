@@ -1,15 +1,8 @@
-/* Convolution: the conformance suite (both GEMM providers, every case,
- * the timed forward, argument errors) plus direct tests of the errors and of
- * the workspace query. Set SPHERECL_CONF_VERBOSE=1 to print every row. */
+/* Convolution: direct tests of the argument errors and of the workspace
+ * queries (the conformance suite runs under each provider in
+ * test_conv_providers.c). */
 #include "conf_check.h"
 #include "suite_dense.h"
-
-static void test_conv_suite(void **state)
-{
-    (void)state;
-    /* 9 cases x 2 providers x 4-5 rows, 2 timed rows, 7 error rows */
-    sc_test_run_suite(sc_conf_conv, 9 * 2 * 4 + 2 + 7);
-}
 
 static const sc_conv_params k_params = {.num_output = 5, .kernel_h = 3, .kernel_w = 3,
                                         .stride_h = 1, .stride_w = 1, .pad_h = 1, .pad_w = 1,
@@ -51,9 +44,12 @@ static void test_conv_errors(void **state)
     p.dilation_w = 2;
     sc_test_expect_error(B.ctx, forward(&B, &p, in, w, B.a, B.a), SC_ERR_UNSUPPORTED,
                          "conv3 (Convolution)", "dilation 1x2", "2x3x7x9", NULL);
-    /* workspace smaller than one image's column matrix (27 x 63 floats) */
+    /* workspace smaller than one image's column matrix (27 x 63 floats): the
+     * OpenCL provider's contract (oneDNN takes no workspace) */
+    sc_ctx_set_conv_provider(B.ctx, SC_CONV_OPENCL);
     sc_test_expect_error(B.ctx, forward(&B, &k_params, in, w, B.a, B.small), SC_ERR_SHAPE,
                          "conv3 (Convolution)", "workspace holds", "needs at least 1701", NULL);
+    sc_ctx_set_conv_provider(B.ctx, SC_CONV_AUTO);
     /* in place is refused */
     sc_test_expect_error(B.ctx,
                          sc_conv_forward(B.plan, "conv3", &k_params, in, B.a, w, B.a, B.a, B.a,
@@ -98,6 +94,11 @@ static void test_conv_shapes(void **state)
     sc_conv_params d = {.num_output = 6, .kernel_h = 3, .kernel_w = 3, .stride_h = 1,
                         .stride_w = 1, .group = 6};
     assert_int_equal(sc_conv_workspace_floats(in, &d, 0), 0);
+    /* the provider-aware query: oneDNN needs none, OpenCL the column matrix */
+    sc_ctx_set_conv_provider(ctx, SC_CONV_DNNL);
+    assert_int_equal(sc_conv_workspace_needed(ctx, in, &p, 1), 0);
+    sc_ctx_set_conv_provider(ctx, SC_CONV_OPENCL);
+    assert_int_equal(sc_conv_workspace_needed(ctx, in, &p, 1), 36 * 30);
     sc_ctx_destroy(ctx);
 }
 
@@ -106,7 +107,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_shapes),
         cmocka_unit_test(test_conv_errors),
-        cmocka_unit_test(test_conv_suite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

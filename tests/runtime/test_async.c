@@ -82,11 +82,21 @@ static void test_async_transfers_and_host_gemm(void **state)
 }
 
 /* y[i] = 2 * x[i] + i on the host, between two device steps. */
-static void host_double_plus_index(void *user, float **b)
+static sc_status host_double_plus_index(void *user, float **b, sc_error *err)
 {
+    (void)err;
     int n = *(const int *)user;
     for (int i = 0; i < n; i++)
         b[1][i] = 2.0f * b[0][i] + (float)i;
+    return SC_OK;
+}
+
+/* A task that fails the way a host provider reports a failed call. */
+static sc_status host_fail(void *user, float **b, sc_error *err)
+{
+    (void)b;
+    return sc_fail(err, SC_ERR_UNSUPPORTED, "layer %s: dnnl_primitive_execute failed",
+                   (const char *)user);
 }
 
 static void test_host_task_in_queue_order(void **state)
@@ -122,11 +132,32 @@ static void test_host_task_in_queue_order(void **state)
     sc_ctx_destroy(ctx);
 }
 
+/* A failing host task never blocks the caller; its status and message come
+ * back from the next blocking call, and the context keeps working after. */
+static void test_host_task_failure_reported(void **state)
+{
+    (void)state;
+    sc_ctx *ctx = sc_test_ctx();
+    cl_mem m;
+    sc_assert_ok(ctx, sc_buffer_alloc(ctx, 64, &m));
+    sc_assert_ok(ctx, sc_host_task(ctx, host_fail, "conv7", &m, 1, NULL, NULL));
+    sc_status st = sc_ctx_finish(ctx);
+    assert_int_equal(st, SC_ERR_UNSUPPORTED);
+    assert_non_null(strstr(sc_ctx_message(ctx), "layer conv7: dnnl_primitive_execute failed"));
+    int n = 16;
+    cl_mem mems[2] = {m, m};
+    sc_assert_ok(ctx, sc_host_task(ctx, host_double_plus_index, &n, mems, 2, NULL, NULL));
+    sc_assert_ok(ctx, sc_ctx_finish(ctx));
+    sc_buffer_release(ctx, m);
+    sc_ctx_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_async_transfers_and_host_gemm),
         cmocka_unit_test(test_host_task_in_queue_order),
+        cmocka_unit_test(test_host_task_failure_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
