@@ -31,9 +31,10 @@ Reproduces the MNIST 2-D feature figures of README.md from scratch:
      into DOCS/mnist_2d_<loss>.png and DOCS/mnist_2d_curves.png (sphere-plot), and
      writes WORK/results.md.
 Needs build/ (cmake). Every long step runs at nice 19.
-Expected run time on the 2-core development machine (PoCL CPU device, shared with
-other work: load 7-10): about 15 minutes per loss at the default 1000 iterations
-(70-95 img/s), 75 minutes for the five losses.
+Expected run time on the 2-core development machine (PoCL CPU device) at the default
+1000 iterations: about 3 minutes per loss when the machine is otherwise idle (340-430
+img/s), 15 minutes for the five losses; 13-23 minutes per loss beside other work (47-79
+img/s, measured 2026-12-05).
 
 options:
   --work DIR      where digits, nets, snapshots, logs and features go
@@ -54,15 +55,10 @@ EOF
 
 WORK="" ITERS=1000 SEED=1 LOSSES="softmax,m1,m2,m3,m4" DOCS="$ROOT/docs" REUSE=0 DEVICE=()
 while [ $# -gt 0 ]; do
+    exp_option "$@"
+    [ "$EXP_SHIFT" = 0 ] || { shift "$EXP_SHIFT"; continue; }
     case "$1" in
         -h|--help) usage; exit 0 ;;
-        --work) need_value "$@"; WORK="$(abs_path "$2")"; shift 2 ;;
-        --iters) need_value "$@"; check_whole "$1" "$2" 10; ITERS=$((10#$2)); shift 2 ;;
-        --seed) need_value "$@"; check_whole "$1" "$2" 0; SEED=$((10#$2)); shift 2 ;;
-        --losses) need_value "$@"; check_losses "$1" "$2"; LOSSES="$2"; shift 2 ;;
-        --docs) need_value "$@"; DOCS="$(abs_path "$2")"; shift 2 ;;
-        --reuse) REUSE=1; shift ;;
-        --device) need_value "$@"; DEVICE=(--device "$2"); shift 2 ;;
         -*) usage_error "unknown option $1" ;;
         *) usage_error "unexpected argument '$1'" ;;
     esac
