@@ -350,7 +350,7 @@ sc_status sc_conv_forward_prelu(sc_plan *plan, const char *name, const sc_conv_p
         /* PReLU as a oneDNN post-op ran 5-10x slower than the convolution
          * and a separate pass together (MobileFaceNet's 1x1 expand layers,
          * oneDNN 2.6.3 on AVX-512): it runs as the OpenCL pass below. */
-        SC_TRY(sc_conv_dnnl_forward(plan, name, OP, p, in, out, x, w, bias, NULL, y));
+        SC_TRY(sc_conv_dnnl_forward(plan, name, OP, p, in, out, x, w, bias, y));
     } else {
         int chunk;
         SC_TRY(pick_chunk(ctx, name, &g, workspace, &chunk));

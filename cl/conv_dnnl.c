@@ -57,33 +57,9 @@ static sc_status geom_make(sc_ctx *ctx, const char *name, const char *op, sc_sha
     return SC_OK;
 }
 
-/* The forward's attributes, with a fused PReLU when act has one. */
-static sc_status forward_attr(sc_ctx *ctx, const char *name, const char *op,
-                              const sc_conv_prelu *act, dnnl_primitive_attr_t *attr)
-{
-    SC_TRY(sc_dn_attr(ctx, name, op, "forward", attr));
-    if (!act || !act->slope)
-        return SC_OK;
-    dnnl_post_ops_t po = NULL;
-    dnnl_status_t rc = dnnl_post_ops_create(&po);
-    /* mask bit 1: one slope per output channel; 0: one for the whole tensor */
-    if (rc == dnnl_success)
-        rc = dnnl_post_ops_append_prelu(po, act->channel_shared ? 0 : 1 << 1);
-    if (rc == dnnl_success)
-        rc = dnnl_primitive_attr_set_post_ops(*attr, po);
-    if (po)
-        dnnl_post_ops_destroy(po);
-    if (rc != dnnl_success) {
-        dnnl_primitive_attr_destroy(*attr);
-        *attr = NULL;
-        return sc_dn_fail(ctx, name, op, rc, "dnnl_post_ops_append_prelu", "PReLU post-op");
-    }
-    return SC_OK;
-}
-
 /* The forward primitive descriptor (also the hint of the backward ones). */
 static sc_status forward_pd(sc_ctx *ctx, const char *name, const char *op, const dn_geom *g,
-                            int with_bias, const sc_conv_prelu *act, dnnl_primitive_desc_t *pd)
+                            int with_bias, dnnl_primitive_desc_t *pd)
 {
     dnnl_engine_t eng = NULL;
     SC_TRY(sc_dn_engine(ctx, name, op, &eng));
@@ -94,7 +70,7 @@ static sc_status forward_pd(sc_ctx *ctx, const char *name, const char *op, const
                                              g->strides, g->pad, g->pad),
           "forward");
     dnnl_primitive_attr_t attr;
-    SC_TRY(forward_attr(ctx, name, op, act, &attr));
+    SC_TRY(sc_dn_attr(ctx, name, op, "forward", &attr));
     dnnl_status_t rc = dnnl_primitive_desc_create(pd, &d, attr, eng, NULL);
     dnnl_primitive_attr_destroy(attr);
     SC_DN(rc, "forward");
@@ -125,17 +101,17 @@ static sc_status input_as(sc_ctx *ctx, sc_dn_task *t, int user, const dnnl_memor
 /* ---------------------------------------------------------------- forward */
 
 typedef struct fwd_io {
-    cl_mem x, w, bias, y, slope;
-    int slope_count;
+    cl_mem x, w, bias, y;
 } fwd_io;
 
-static sc_status forward_task(sc_ctx *ctx, sc_dn_task *t, const dn_geom *g, const fwd_io *io,
-                              const sc_conv_prelu *act)
+/* No PReLU post-op: measured 5-10x slower than the convolution and the
+ * OpenCL PReLU pass together (cl/conv.c runs that pass after this task). */
+static sc_status forward_task(sc_ctx *ctx, sc_dn_task *t, const dn_geom *g, const fwd_io *io)
 {
     const char *name = t->name, *op = t->op;
     dnnl_primitive_desc_t pd = NULL;
-    SC_TRY(forward_pd(ctx, name, op, g, io->bias != NULL, act, &pd));
-    int ix, iw, ib = -1, iy, islope = -1, sx, sw, sy, fresh_y;
+    SC_TRY(forward_pd(ctx, name, op, g, io->bias != NULL, &pd));
+    int ix, iw, ib = -1, iy, sx, sw, sy, fresh_y;
     sc_status st = sc_dn_task_buffer_mem(ctx, t, &g->src, io->x, &ix);
     if (st == SC_OK)
         st = sc_dn_task_buffer_mem(ctx, t, &g->wei, io->w, &iw);
@@ -143,14 +119,6 @@ static sc_status forward_task(sc_ctx *ctx, sc_dn_task *t, const dn_geom *g, cons
         st = sc_dn_task_buffer_mem(ctx, t, &g->bias, io->bias, &ib);
     if (st == SC_OK)
         st = sc_dn_task_buffer_mem(ctx, t, &g->dst, io->y, &iy);
-    if (st == SC_OK && io->slope) {
-        dnnl_memory_desc_t md;
-        dnnl_dims_t dims = {1, io->slope_count, 1, 1};
-        dnnl_status_t rc = dnnl_memory_desc_init_by_tag(&md, 4, dims, dnnl_f32, dnnl_abcd);
-        st = rc == dnnl_success ? sc_dn_task_buffer_mem(ctx, t, &md, io->slope, &islope)
-                                : sc_dn_fail(ctx, name, op, rc, "dnnl_memory_desc_init_by_tag",
-                                             "PReLU slopes");
-    }
     if (st == SC_OK)
         st = input_as(ctx, t, ix, pd_md(pd, dnnl_query_src_md), "reorder input", &sx);
     if (st == SC_OK)
@@ -158,15 +126,11 @@ static sc_status forward_task(sc_ctx *ctx, sc_dn_task *t, const dn_geom *g, cons
     if (st == SC_OK)
         st = sc_dn_task_as(ctx, t, iy, pd_md(pd, dnnl_query_dst_md), &sy, &fresh_y);
     if (st == SC_OK) {
-        int kinds[5] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST}, mems[5] = {sx, sw, sy};
+        int kinds[4] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST}, mems[4] = {sx, sw, sy};
         int n = 3;
         if (ib >= 0) {
             kinds[n] = DNNL_ARG_BIAS;
             mems[n++] = ib;
-        }
-        if (islope >= 0) {
-            kinds[n] = DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_WEIGHTS;
-            mems[n++] = islope;
         }
         st = sc_dn_task_exec(ctx, t, "forward", pd, n, kinds, mems);
     }
@@ -178,19 +142,15 @@ static sc_status forward_task(sc_ctx *ctx, sc_dn_task *t, const dn_geom *g, cons
 
 sc_status sc_conv_dnnl_forward(sc_plan *plan, const char *name, const char *op,
                                const sc_conv_params *p, sc_shape in, sc_shape out, cl_mem x,
-                               cl_mem w, cl_mem bias, const sc_conv_prelu *act, cl_mem y)
+                               cl_mem w, cl_mem bias, cl_mem y)
 {
     sc_ctx *ctx = sc_plan_ctx(plan);
     dn_geom g;
     SC_TRY(geom_make(ctx, name, op, in, p, out, &g));
     fwd_io io = {.x = x, .w = w, .bias = p->bias_term ? bias : NULL, .y = y};
-    if (act && act->slope) {
-        io.slope = act->slope;
-        io.slope_count = act->channel_shared ? 1 : out.c;
-    }
     sc_dn_task *t;
     SC_TRY(sc_dn_task_new(ctx, name, op, &t));
-    sc_status st = forward_task(ctx, t, &g, &io, act);
+    sc_status st = forward_task(ctx, t, &g, &io);
     if (st != SC_OK) {
         sc_dn_task_free(t);
         return st;
@@ -319,7 +279,7 @@ static sc_status backward_task(sc_ctx *ctx, sc_dn_task *t, const dn_geom *g, con
     bwd_mems m;
     SC_TRY(bind_backward(ctx, t, g, io, &m));
     dnnl_primitive_desc_t hint = NULL, pd = NULL;
-    SC_TRY(forward_pd(ctx, name, op, g, io->db != NULL, NULL, &hint));
+    SC_TRY(forward_pd(ctx, name, op, g, io->db != NULL, &hint));
     sc_status st = SC_OK;
     if (io->dx) {
         st = backward_data_pd(ctx, name, op, g, hint, &pd);

@@ -115,7 +115,7 @@ void sc_dn_describe(char *buf, size_t cap);
  * its checks; op names the layer type in messages */
 sc_status sc_conv_dnnl_forward(sc_plan *plan, const char *name, const char *op,
                                const sc_conv_params *p, sc_shape in, sc_shape out, cl_mem x,
-                               cl_mem w, cl_mem bias, const sc_conv_prelu *act, cl_mem y);
+                               cl_mem w, cl_mem bias, cl_mem y);
 sc_status sc_conv_dnnl_backward(sc_plan *plan, const char *name, const char *op,
                                 const sc_conv_params *p, sc_shape in, sc_shape out, cl_mem x,
                                 cl_mem w, cl_mem dy, cl_mem dx, float beta_dx, cl_mem dw,
