@@ -17,7 +17,9 @@ usage() {
 usage: scripts/experiments/lfw_view1.sh [options]
 Reproduces the LFW View 1 table and training curves of README.md from scratch:
   1. aligns every photo of the people of peopleDevTrain.txt and peopleDevTest.txt
-     (lfw-150px, lfw_landmark_150px.txt without its '#' lines) with sphere-align;
+     (lfw-150px) with sphere-align, from the landmarks of lfw_landmark_150px.txt
+     (without its '#' lines) or, with --landmarks detect, from sphere-detect's
+     (MTCNN; a photo without a detected face has no crop and leaves the lists);
   2. trains SphereFace-4 (models/sphereface4_train.prototxt: the DevTrain people with
      2 or more photos as classes, batch 32, base_lr 0.0125, lr /10 at 70% and 90% of
      the run) once per loss, with the same seed and iterations; A-Softmax anneals
@@ -26,8 +28,8 @@ Reproduces the LFW View 1 table and training curves of README.md from scratch:
   3. evaluates each with sphere-eval --view1 (DevTrain pairs set the threshold,
      DevTest pairs give the accuracy) and --fisher (the angular Fisher score of the
      DevTest people with 2 or more photos, people never trained on);
-  4. writes WORK/results.md (the table) and DOCS/lfw_view1_curves.png (sphere-plot
-     of every run's --log-json).
+  4. writes WORK/results.md (the table) and DOCS/lfw_view1_curves.png, or
+     DOCS/lfw_view1_detect_curves.png (sphere-plot of every run's --log-json).
 Needs build/ (cmake). Every long step runs at nice 19.
 Expected run time on the 2-core development machine (PoCL CPU device, oneDNN
 convolutions, otherwise idle; measured 2026-12-05 at 300 iterations): 15 s to align,
@@ -37,7 +39,11 @@ beside other work (11.6 img/s beside a CI run).
 
 options:
   --work DIR      where crops, lists, nets, snapshots and logs go
-                  (default: ${TMPDIR:-/tmp}/spherecl-lfw-view1)
+                  (default: ${TMPDIR:-/tmp}/spherecl-lfw-view1, -detect appended
+                  with --landmarks detect)
+  --landmarks given|detect
+                  where the 5 landmarks come from: lfw_landmark_150px.txt, or
+                  sphere-detect on every photo (adds about 14 minutes) (default: given)
   --iters N       training iterations per loss (default: 600)
   --seed N        weight fillers, data order, mirroring (default: 1)
   --losses LIST   comma list of softmax, m1, m2, m3, m4 (default: softmax,m2,m4)
@@ -52,22 +58,49 @@ exit status: 0 success, 1 the work failed, 2 usage error or input refused before
 EOF
 }
 
-WORK="" ITERS=600 SEED=1 LOSSES="softmax,m2,m4" DOCS="$ROOT/docs" REUSE=0 DEVICE=()
+WORK="" ITERS=600 SEED=1 LOSSES="softmax,m2,m4" DOCS="$ROOT/docs" REUSE=0 DEVICE=() LANDMARKS=given
 while [ $# -gt 0 ]; do
     exp_option "$@"
     [ "$EXP_SHIFT" = 0 ] || { shift "$EXP_SHIFT"; continue; }
     case "$1" in
         -h|--help) usage; exit 0 ;;
+        --landmarks) need_value "$@"
+            case "$2" in
+                given|detect) LANDMARKS="$2"; shift 2 ;;
+                *) usage_error "--landmarks: '$2' is not one of given, detect" ;;
+            esac ;;
         -*) usage_error "unknown option $1" ;;
         *) usage_error "unexpected argument '$1'" ;;
     esac
 done
-WORK="${WORK:-${TMPDIR:-/tmp}/spherecl-lfw-view1}"
+SUFFIX=""
+[ "$LANDMARKS" = given ] || SUFFIX="-$LANDMARKS"
+WORK="${WORK:-${TMPDIR:-/tmp}/spherecl-lfw-view1$SUFFIX}"
+MTCNN="$SHARED/models/mtcnn"
 [ -d "$LFW/lfw-150px" ] || { echo "$PROG: missing $LFW/lfw-150px (set SPHERECL_SHARED)" >&2; exit 2; }
+[ "$LANDMARKS" = given ] || [ -f "$MTCNN/det1.caffemodel" ] ||
+    { echo "$PROG: missing $MTCNN/det1.caffemodel (set SPHERECL_SHARED)" >&2; exit 2; }
 require_build sphere-align sphere-train sphere-eval sphere-plot
+[ "$LANDMARKS" = given ] || require_build sphere-detect
 mkdir -p "$WORK/runs" "$DOCS"
 
 # ---- 1. crops of every View 1 person
+# detect_landmarks: sphere-detect's landmarks of every photo of the people of
+# WORK/people.txt (its '# no face' lines are skipped by sphere-align).
+detect_landmarks() {
+    local misses
+    (cd "$LFW/lfw-150px" && find . -name '*.jpg' | sed 's|^\./||' | LC_ALL=C sort) |
+        awk 'NR == FNR { want[$1] = 1; next } { split($0, p, "/"); if (p[1] in want) print }' \
+            "$WORK/people.txt" - >"$WORK/photos.txt"
+    echo "sphere-detect on $(wc -l <"$WORK/photos.txt") photos ($(date +%H:%M))"
+    nice -n 19 "$BIN/sphere-detect" --models "$MTCNN" --list "$WORK/photos.txt" \
+        --root "$LFW/lfw-150px" --out "$WORK/landmarks.txt" "${DEVICE[@]}" 2>"$WORK/detect.log" ||
+        { echo "$PROG: sphere-detect failed; see $WORK/detect.log" >&2; tail -n 5 "$WORK/detect.log" >&2; exit 1; }
+    tail -n 1 "$WORK/detect.log"
+    misses=$(grep -c '^# no face' "$WORK/landmarks.txt" || true)
+    echo "photos without a detected face: $misses (no crop: they leave the training list, the Fisher set and the pairs)"
+}
+
 align() {
     if [ -f "$WORK/aligned/transforms.txt" ] && [ "$REUSE" = 1 ]; then
         echo "reusing the crops in $WORK/aligned"
@@ -75,9 +108,13 @@ align() {
     fi
     awk 'FNR == 1 { next } { print $1 }' "$LFW/peopleDevTrain.txt" "$LFW/peopleDevTest.txt" |
         sort -u >"$WORK/people.txt"
-    awk 'NR == FNR { want[$1] = 1; next } /^#/ { next }
-         { split($1, p, "/"); if (p[1] in want) print }' \
-        "$WORK/people.txt" "$LFW/lfw_landmark_150px.txt" >"$WORK/landmarks.txt"
+    if [ "$LANDMARKS" = detect ]; then
+        detect_landmarks
+    else
+        awk 'NR == FNR { want[$1] = 1; next } /^#/ { next }
+             { split($1, p, "/"); if (p[1] in want) print }' \
+            "$WORK/people.txt" "$LFW/lfw_landmark_150px.txt" >"$WORK/landmarks.txt"
+    fi
     nice -n 19 "$BIN/sphere-align" --landmarks "$WORK/landmarks.txt" --src "$LFW/lfw-150px" \
         --dst "$WORK/aligned" --quiet | tail -n 1
 }
@@ -183,11 +220,11 @@ run_loss() { # LOSS CLASSES
 results() {
     local l dir curves=()
     {
-        echo "| loss | iterations | final loss | train accuracy | LFW View 1 accuracy | angular Fisher score | training time | img/s |"
-        echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        echo "| loss | landmarks | iterations | final loss | train accuracy | LFW View 1 accuracy | angular Fisher score | training time | img/s |"
+        echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         for l in ${LOSSES//,/ }; do
             dir="$WORK/runs/$l"
-            printf "| %s | %d | %.4f | %.4f | %s | %s | %s | %.1f |\n" "$(loss_title "$l")" "$ITERS" \
+            printf "| %s | %s | %d | %.4f | %.4f | %s | %s | %s | %.1f |\n" "$(loss_title "$l")" "$LANDMARKS_TITLE" "$ITERS" \
                 "$(last_json "$dir/train.log.jsonl" loss)" "$(last_json "$dir/train.log.jsonl" accuracy)" \
                 "$(sed -n 's/^LFW View 1 accuracy: \([0-9.]*%\).*/\1/p' "$dir/eval.log")" \
                 "$(sed -n 's/^angular Fisher score.*: \([0-9.]*\) .*/\1/p' "$dir/eval.log")" \
@@ -197,10 +234,12 @@ results() {
         done
     } >"$WORK/results.md"
     cat "$WORK/results.md"
-    "$BIN/sphere-plot" "${curves[@]}" --out "$DOCS/lfw_view1_curves.png" \
-        --title "SphereFace-4 on LFW DevTrain ($ITERS iterations, batch 32, seed $SEED)"
+    "$BIN/sphere-plot" "${curves[@]}" --out "$DOCS/lfw_view1${SUFFIX}_curves.png" \
+        --title "SphereFace-4 on LFW DevTrain, $LANDMARKS_TITLE landmarks ($ITERS iterations, batch 32, seed $SEED)"
 }
 
+LANDMARKS_TITLE="lfw_landmark_150px"
+[ "$LANDMARKS" = given ] || LANDMARKS_TITLE="sphere-detect"
 align
 people_list "$LFW/peopleDevTrain.txt" >"$WORK/train.txt"
 people_list "$LFW/peopleDevTest.txt" >"$WORK/fisher.txt"
