@@ -88,6 +88,22 @@ size_t sc_prelu_saved_floats(sc_shape in, int in_place)
     return in_place ? sc_shape_count(in) : 0;
 }
 
+/* An elementwise kernel over a (HW, N*C) range: dimension 1 is the (n, c)
+ * plane, so a kernel finds the channel with one modulo per plane. */
+static sc_status launch_planes(sc_plan *plan, const char *name, const char *kernel, sc_shape in,
+                               size_t nargs, const sc_arg *args)
+{
+    char label[256];
+    snprintf(label, sizeof label, "%s/%s", name, kernel);
+    size_t global[2] = {(size_t)spatial(in), (size_t)in.n * (size_t)in.c};
+    return sc_plan_kernel(plan, label, PROGRAM, kernel, NULL, 2, global, NULL, nargs, args);
+}
+
+size_t sc_prelu_backward_work_floats(const sc_prelu_params *p, sc_shape in)
+{
+    return (size_t)in.n * (p->channel_shared ? 1 : (size_t)in.c);
+}
+
 sc_status sc_prelu_forward(sc_plan *plan, const char *name, const sc_prelu_params *p,
                            sc_shape in, cl_mem x, cl_mem slope, cl_mem y, cl_mem saved)
 {
@@ -101,10 +117,11 @@ sc_status sc_prelu_forward(sc_plan *plan, const char *name, const sc_prelu_param
     SC_TRY(check_buffer(ctx, name, PRELU, "y", y, count, in));
     if (in_place)
         SC_TRY(check_saved(ctx, name, PRELU, x, saved, count, in));
-    return LAUNCH(plan, name, "prelu_forward", count, SC_ARG_INT(count), SC_ARG_INT(in.c),
-                  SC_ARG_INT(spatial(in)), SC_ARG_INT(p->channel_shared != 0), SC_ARG_MEM(x),
-                  SC_ARG_MEM(slope), SC_ARG_MEM(y), SC_ARG_INT(in_place),
-                  SC_ARG_MEM(in_place ? saved : y));
+    return launch_planes(plan, name, "prelu_forward", in,
+                         SC_ARGS(SC_ARG_INT(spatial(in)), SC_ARG_INT(in.c),
+                                 SC_ARG_INT(p->channel_shared != 0), SC_ARG_MEM(x),
+                                 SC_ARG_MEM(slope), SC_ARG_MEM(y), SC_ARG_INT(in_place),
+                                 SC_ARG_MEM(in_place ? saved : y)));
 }
 
 sc_status sc_prelu_forward_inference(sc_plan *plan, const char *name, const sc_prelu_params *p,
@@ -118,14 +135,15 @@ sc_status sc_prelu_forward_inference(sc_plan *plan, const char *name, const sc_p
     SC_TRY(check_buffer(ctx, name, PRELU, "slope", slope, sc_prelu_slope_count(p, in), in));
     /* the kernel reads x[i] before writing y[i] in the same work-item, so
      * x == y with in_place 0 rewrites y without saving it */
-    return LAUNCH(plan, name, "prelu_forward", count, SC_ARG_INT(count), SC_ARG_INT(in.c),
-                  SC_ARG_INT(spatial(in)), SC_ARG_INT(p->channel_shared != 0), SC_ARG_MEM(y),
-                  SC_ARG_MEM(slope), SC_ARG_MEM(y), SC_ARG_INT(0), SC_ARG_MEM(y));
+    return launch_planes(plan, name, "prelu_forward", in,
+                         SC_ARGS(SC_ARG_INT(spatial(in)), SC_ARG_INT(in.c),
+                                 SC_ARG_INT(p->channel_shared != 0), SC_ARG_MEM(y),
+                                 SC_ARG_MEM(slope), SC_ARG_MEM(y), SC_ARG_INT(0), SC_ARG_MEM(y)));
 }
 
 sc_status sc_prelu_backward(sc_plan *plan, const char *name, const sc_prelu_params *p,
                             sc_shape in, cl_mem x, cl_mem y, cl_mem saved, cl_mem slope,
-                            cl_mem dy, cl_mem dx, float beta_dx, cl_mem dslope)
+                            cl_mem dy, cl_mem dx, float beta_dx, cl_mem dslope, cl_mem work)
 {
     sc_ctx *ctx = sc_plan_ctx(plan);
     sc_shape out;
@@ -137,25 +155,27 @@ sc_status sc_prelu_backward(sc_plan *plan, const char *name, const sc_prelu_para
                         count, in));
     SC_TRY(check_buffer(ctx, name, PRELU, "slope", slope, slopes, in));
     SC_TRY(check_buffer(ctx, name, PRELU, "dy", dy, count, in));
-    if (dslope) {
-        /* before dx: with dx == dy (in-place diff) the slope sums must see dy */
-        SC_TRY(check_buffer(ctx, name, PRELU, "dslope", dslope, slopes, in));
-        size_t local = sc_op_group_size(ctx, SC_REDUCE_LOCAL);
-        int C = p->channel_shared ? 1 : in.c;
-        int HW = p->channel_shared ? in.c * spatial(in) : spatial(in);
-        SC_TRY(sc_op_launch_groups(plan, name, PROGRAM, "prelu_backward_slope", NULL, (size_t)C,
-                                   local,
-                                   SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(C), SC_ARG_INT(HW),
-                                           SC_ARG_MEM(input), SC_ARG_MEM(dy), SC_ARG_MEM(dslope),
-                                           SC_ARG_LOCAL(local * sizeof(float)))));
-    }
-    if (!dx)
-        return SC_OK;
-    SC_TRY(check_buffer(ctx, name, PRELU, "dx", dx, count, in));
-    return LAUNCH(plan, name, "prelu_backward_data", count, SC_ARG_INT(count), SC_ARG_INT(in.c),
-                  SC_ARG_INT(spatial(in)), SC_ARG_INT(p->channel_shared != 0),
-                  SC_ARG_MEM(input), SC_ARG_MEM(slope), SC_ARG_MEM(dy), SC_ARG_FLOAT(beta_dx),
-                  SC_ARG_MEM(dx));
+    if (dx)
+        SC_TRY(check_buffer(ctx, name, PRELU, "dx", dx, count, in));
+    if (!dslope)
+        return dx ? launch_planes(plan, name, "prelu_backward_data", in,
+                                  SC_ARGS(SC_ARG_INT(spatial(in)), SC_ARG_INT(in.c),
+                                          SC_ARG_INT(p->channel_shared != 0), SC_ARG_MEM(input),
+                                          SC_ARG_MEM(slope), SC_ARG_MEM(dy),
+                                          SC_ARG_FLOAT(beta_dx), SC_ARG_MEM(dx)))
+                  : SC_OK;
+    SC_TRY(check_buffer(ctx, name, PRELU, "dslope", dslope, slopes, in));
+    SC_TRY(check_buffer(ctx, name, PRELU, "work", work, sc_prelu_backward_work_floats(p, in), in));
+    /* per-plane partial sums, then a fixed-order sum per channel */
+    int C = p->channel_shared ? 1 : in.c;
+    int HW = p->channel_shared ? in.c * spatial(in) : spatial(in);
+    size_t planes = (size_t)in.n * (size_t)C;
+    SC_TRY(LAUNCH(plan, name, "prelu_backward_planes", planes, SC_ARG_INT((int)planes), SC_ARG_INT(HW),
+                  SC_ARG_INT(C), SC_ARG_MEM(input), SC_ARG_MEM(slope), SC_ARG_MEM(dy),
+                  SC_ARG_INT(dx != NULL), SC_ARG_FLOAT(beta_dx), SC_ARG_MEM(dx ? dx : work),
+                  SC_ARG_MEM(work)));
+    return LAUNCH(plan, name, "prelu_slope_sum", (size_t)C, SC_ARG_INT(in.n), SC_ARG_INT(C),
+                  SC_ARG_MEM(work), SC_ARG_MEM(dslope));
 }
 
 /* ------------------------------------------------------------------ Scale */

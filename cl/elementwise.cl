@@ -21,55 +21,90 @@ inline float blend(const float g, const float beta, const float out)
 
 /* ------------------------------------------------------------------ PReLU */
 
-/* y = max(x, 0) + a * min(x, 0), a = slope[c] (slope[0] when shared). With
- * keep != 0 the input is also copied to saved first (y == x: in place). */
-__kernel void prelu_forward(const int count, const int C, const int HW, const int shared,
+/* y = max(x, 0) + a * min(x, 0), a = slope[c] (slope[0] when shared), over
+ * a (HW, N*C) range: dimension 1 is the (n, c) plane, so the channel costs
+ * one modulo per plane instead of a division per element (a CPU device has
+ * no vector integer division). With keep != 0 the input is also copied to
+ * saved first (y == x: in place). */
+__kernel void prelu_forward(const int HW, const int C, const int shared,
                             __global const float *x, __global const float *slope,
                             __global float *y, const int keep, __global float *saved)
 {
-    const int i = get_global_id(0);
-    if (i >= count)
-        return;
+    const int hw = get_global_id(0), plane = get_global_id(1);
+    const size_t i = (size_t)plane * HW + hw;
     const float v = x[i];
-    const float a = slope[shared ? 0 : (i / HW) % C];
+    const float a = slope[shared ? 0 : plane % C];
     if (keep)
         saved[i] = v;
     y[i] = fmax(v, 0.0f) + a * fmin(v, 0.0f);
 }
 
-/* dx = dy * (x > 0 ? 1 : a), as prelu_layer.cpp (x == 0 takes the slope). */
-__kernel void prelu_backward_data(const int count, const int C, const int HW, const int shared,
+/* dx = dy * (x > 0 ? 1 : a), as prelu_layer.cpp (x == 0 takes the slope),
+ * over the (HW, N*C) range of prelu_forward. */
+__kernel void prelu_backward_data(const int HW, const int C, const int shared,
                                   __global const float *x, __global const float *slope,
                                   __global const float *dy, const float beta,
                                   __global float *dx)
 {
-    const int i = get_global_id(0);
-    if (i >= count)
-        return;
-    const float a = slope[shared ? 0 : (i / HW) % C];
-    const float g = dy[i] * (x[i] > 0.0f ? 1.0f : a);
-    dx[i] = blend(g, beta, dx[i]);
+    const int hw = get_global_id(0), plane = get_global_id(1);
+    const size_t i = (size_t)plane * HW + hw;
+    const float a = slope[shared ? 0 : plane % C];
+    const float g = dy[i];
+    dx[i] = blend(x[i] > 0.0f ? g : g * a, beta, dx[i]);
 }
 
-/* dslope[c] += sum over the N*HW elements of channel c of dy * x * (x <= 0).
- * One work-group per channel. channel_shared launches one group with C = 1
- * and HW = channels * HW, which covers every element. */
-__kernel void prelu_backward_slope(const int N, const int C, const int HW,
-                                   __global const float *x, __global const float *dy,
-                                   __global float *dslope, __local float *scratch)
+/* One work-item per (n, c) plane, walking its HW elements in float8 steps
+ * (x and dy read once): with want_dx, dx = dy * (x > 0 ? 1 : a) as
+ * prelu_backward_data; partial[plane] = the plane's sum of dy * x * (x <= 0).
+ * A CPU device runs each work-item's loop with its vector unit; a GPU reads
+ * whole 32-byte sectors. Each work-item reads dy before it writes dx, so
+ * dx == dy (an in-place diff) is safe. channel_shared passes C = 1 and
+ * HW = channels * HW: one plane per image. */
+__kernel void prelu_backward_planes(const int planes, const int HW, const int C,
+                                    __global const float *x,
+                                    __global const float *slope, __global const float *dy,
+                                    const int want_dx, const float beta, __global float *dx,
+                                    __global float *partial)
 {
-    const int c = get_group_id(0), lid = get_local_id(0), L = get_local_size(0);
-    const int m = N * HW;
-    float sum = 0.0f;
-    for (int j = lid; j < m; j += L) {
-        const int i = sc_channel_element(j, c, C, HW);
-        const float v = x[i];
-        if (v <= 0.0f)
-            sum += dy[i] * v;
+    const int plane = get_global_id(0);
+    if (plane >= planes)
+        return;
+    const size_t base = (size_t)plane * HW;
+    const float a = slope[plane % C];
+    float8 acc = (float8)(0.0f);
+    int hw = 0;
+    for (; hw + 8 <= HW; hw += 8) {
+        const float8 v = vload8(0, x + base + hw), g = vload8(0, dy + base + hw);
+        const int8 negative = v <= (float8)(0.0f);
+        acc += select((float8)(0.0f), g * v, negative);
+        if (want_dx) {
+            const float8 d = select(g, g * a, negative);
+            vstore8(beta == 0.0f ? d : d + beta * vload8(0, dx + base + hw), 0, dx + base + hw);
+        }
     }
-    sum = sc_group_sum(sum, scratch);
-    if (lid == 0)
-        dslope[c] += sum;
+    float sum = ((acc.s0 + acc.s1) + (acc.s2 + acc.s3)) + ((acc.s4 + acc.s5) + (acc.s6 + acc.s7));
+    for (; hw < HW; hw++) {
+        const size_t i = base + hw;
+        const float v = x[i], g = dy[i];
+        if (v <= 0.0f)
+            sum += g * v;
+        if (want_dx)
+            dx[i] = blend(v > 0.0f ? g : g * a, beta, dx[i]);
+    }
+    partial[plane] = sum;
+}
+
+/* dslope[c] += the sum over n of partial[n * C + c], in order (deterministic). */
+__kernel void prelu_slope_sum(const int N, const int C, __global const float *partial,
+                              __global float *dslope)
+{
+    const int c = get_global_id(0);
+    if (c >= C)
+        return;
+    float sum = 0.0f;
+    for (int n = 0; n < N; n++)
+        sum += partial[n * C + c];
+    dslope[c] += sum;
 }
 
 /* ------------------------------------------------------------------ Scale */

@@ -36,12 +36,16 @@ sc_status sc_prelu_forward(sc_plan *plan, const char *name, const sc_prelu_param
  * for nets without a backward (a PReLU fused after a convolution). */
 sc_status sc_prelu_forward_inference(sc_plan *plan, const char *name, const sc_prelu_params *p,
                                      sc_shape in, cl_mem y, cl_mem slope);
+/* Floats of the backward's work buffer: one partial slope sum per (n, c)
+ * plane (per image when shared). */
+size_t sc_prelu_backward_work_floats(const sc_prelu_params *p, sc_shape in);
 /* dx = dy * (x > 0 ? 1 : a) (+ beta_dx * dx); dslope += sum dy * x * (x <= 0)
  * per channel (over everything when shared). x, y, saved as given to forward
- * (x is read from saved when y == x). dslope or dx may be NULL. */
+ * (x is read from saved when y == x). dslope or dx may be NULL; with dslope,
+ * work holds sc_prelu_backward_work_floats floats (its contents are lost). */
 sc_status sc_prelu_backward(sc_plan *plan, const char *name, const sc_prelu_params *p,
                             sc_shape in, cl_mem x, cl_mem y, cl_mem saved, cl_mem slope,
-                            cl_mem dy, cl_mem dx, float beta_dx, cl_mem dslope);
+                            cl_mem dy, cl_mem dx, float beta_dx, cl_mem dslope, cl_mem work);
 
 /* ------------------------------------------------------------------ Scale */
 

@@ -32,6 +32,7 @@ static sc_status prelu_setup(sc_layer *l, sc_net *n)
     pr->saved = -1;
     if (n->opts.phase != SC_PHASE_TRAIN)
         return SC_OK;
+    sc_layer_need_workspace(l, sc_prelu_backward_work_floats(&pr->p, pr->in));
     /* sized for in place: the planner may still run it out of place */
     return sc_layer_add_extra(l, sc_prelu_saved_floats(pr->in, 1), 0, &pr->saved);
 }
@@ -62,7 +63,7 @@ static sc_status prelu_backward(sc_layer *l, sc_plan *p)
     sc_param *a = sc_layer_param(l, 0);
     return sc_prelu_backward(p, l->name, &pr->p, pr->in, sc_layer_bottom_data(l, 0),
                              sc_layer_top_data(l, 0), sc_layer_extra(l, pr->saved), a->data,
-                             sc_layer_top_diff(l, 0), dx, beta, a->diff);
+                             sc_layer_top_diff(l, 0), dx, beta, a->diff, sc_layer_workspace(l));
 }
 
 static double prelu_flops(const sc_layer *l)

@@ -23,8 +23,18 @@ static void test_prelu_errors(void **state)
                          SC_ERR_SHAPE, "mylayer", "(PReLU)", "2x3x7x9", "needs 3", NULL);
     sc_test_expect_error(B.ctx,
                          sc_prelu_backward(B.plan, "mylayer", &p, s, B.a, B.b, NULL, B.tiny, B.c,
-                                           B.c, 0.0f, NULL),
+                                           B.c, 0.0f, NULL, NULL),
                          SC_ERR_SHAPE, "mylayer", "(PReLU)", "2x3x7x9", "needs 3", NULL);
+    /* a slope gradient needs the work buffer of per-plane sums (2 x 3 floats) */
+    sc_test_expect_error(B.ctx,
+                         sc_prelu_backward(B.plan, "mylayer", &p, s, B.a, B.b, NULL, B.small, B.c,
+                                           B.c, 0.0f, B.small, NULL),
+                         SC_ERR_ARG, "mylayer", "(PReLU)", "work buffer is missing", "2x3x7x9",
+                         NULL);
+    sc_test_expect_error(B.ctx,
+                         sc_prelu_backward(B.plan, "mylayer", &p, s, B.a, B.b, NULL, B.small, B.c,
+                                           B.c, 0.0f, B.small, B.tiny),
+                         SC_ERR_SHAPE, "mylayer", "(PReLU)", "work", "needs 6", NULL);
     /* in place needs the saved copy of x, and not x itself */
     sc_test_expect_error(B.ctx, sc_prelu_forward(B.plan, "mylayer", &p, s, B.a, B.b, B.a, NULL),
                          SC_ERR_ARG, "mylayer", "(PReLU)", "saved", "2x3x7x9", NULL);
