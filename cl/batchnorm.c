@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 
 #define PROGRAM "batchnorm"
 static const char *const BN = "BatchNorm";
@@ -62,6 +63,51 @@ size_t sc_batchnorm_saved_floats(const sc_batchnorm_params *p, sc_shape in)
     return 2 * (size_t)in.c + (p->use_global_stats ? 0 : sc_shape_count(in));
 }
 
+size_t sc_batchnorm_work_floats(const sc_batchnorm_params *p, sc_shape in)
+{
+    return p->use_global_stats ? 0 : 2 * (size_t)in.n * (size_t)in.c + 2 * (size_t)in.c;
+}
+
+/* A kernel over a (HW, N*C) range: dimension 1 is the (n, c) plane. */
+static sc_status launch_planes(sc_plan *plan, const char *name, const char *kernel, sc_shape in,
+                               size_t nargs, const sc_arg *args)
+{
+    char label[256];
+    snprintf(label, sizeof label, "%s/%s", name, kernel);
+    size_t global[2] = {(size_t)in.h * (size_t)in.w, (size_t)in.n * (size_t)in.c};
+    return sc_plan_kernel(plan, label, PROGRAM, kernel, NULL, 2, global, NULL, nargs, args);
+}
+
+/* Training statistics: the planes' sums, the means, the planes' squared
+ * deviations, the variances (and the running blobs). */
+static sc_status record_train_stats(sc_plan *plan, const char *name, const sc_batchnorm_params *p,
+                                    sc_shape in, cl_mem x, cl_mem mean_blob, cl_mem var_blob,
+                                    cl_mem scale_factor, cl_mem saved, cl_mem work)
+{
+    int HW = in.h * in.w, planes = in.n * in.c;
+    long long m = (long long)in.n * HW;
+    /* Caffe's bias correction of the running variance: m / (m - 1), 1 when m == 1 */
+    float correction = m > 1 ? (float)((double)m / (double)(m - 1)) : 1.0f;
+    for (int squares = 0; squares <= 1; squares++) {
+        SC_TRY(sc_op_launch_1d(plan, name, PROGRAM, "bn_plane_sums", (size_t)planes,
+                               SC_ARGS(SC_ARG_INT(planes), SC_ARG_INT(in.c), SC_ARG_INT(HW),
+                                       SC_ARG_MEM(x), SC_ARG_INT(squares), SC_ARG_MEM(saved),
+                                       SC_ARG_MEM(work))));
+        if (!squares)
+            SC_TRY(sc_op_launch_1d(plan, name, PROGRAM, "bn_mean", (size_t)in.c,
+                                   SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(in.c),
+                                           SC_ARG_FLOAT((float)m), SC_ARG_MEM(work),
+                                           SC_ARG_MEM(saved))));
+    }
+    return sc_op_launch_1d(plan, name, PROGRAM, "bn_variance", (size_t)in.c,
+                           SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(in.c), SC_ARG_FLOAT((float)m),
+                                   SC_ARG_MEM(work), SC_ARG_FLOAT(p->eps),
+                                   SC_ARG_FLOAT(p->moving_average_fraction),
+                                   SC_ARG_FLOAT(correction), SC_ARG_MEM(mean_blob),
+                                   SC_ARG_MEM(var_blob), SC_ARG_MEM(scale_factor),
+                                   SC_ARG_MEM(saved)));
+}
+
 /* Blob and state buffers; saved must not alias the tensors it is read with. */
 static sc_status check_forward_buffers(sc_ctx *ctx, const char *name,
                                        const sc_batchnorm_params *p, sc_shape in, cl_mem x,
@@ -83,42 +129,32 @@ static sc_status check_forward_buffers(sc_ctx *ctx, const char *name,
 
 sc_status sc_batchnorm_forward(sc_plan *plan, const char *name, const sc_batchnorm_params *p,
                                sc_shape in, cl_mem x, cl_mem y, cl_mem mean_blob,
-                               cl_mem var_blob, cl_mem scale_factor, cl_mem saved)
+                               cl_mem var_blob, cl_mem scale_factor, cl_mem saved, cl_mem work)
 {
     sc_ctx *ctx = sc_plan_ctx(plan);
     sc_shape out;
     SC_TRY(sc_batchnorm_output_shape(ctx, name, p, in, &out));
     SC_TRY(check_forward_buffers(ctx, name, p, in, x, y, mean_blob, var_blob, scale_factor,
                                  saved));
-    size_t count = sc_shape_count(in);
-    int HW = in.h * in.w, training = !p->use_global_stats;
+    int training = !p->use_global_stats;
     if (training) {
-        long long m = (long long)in.n * HW;
-        /* Caffe's bias correction of the running variance: m / (m - 1), 1 when m == 1 */
-        float correction = m > 1 ? (float)((double)m / (double)(m - 1)) : 1.0f;
-        size_t local = sc_op_group_size(ctx, SC_REDUCE_LOCAL);
-        SC_TRY(sc_op_launch_groups(
-            plan, name, PROGRAM, "bn_train_stats", NULL, (size_t)in.c, local,
-            SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(in.c), SC_ARG_INT(HW), SC_ARG_MEM(x),
-                    SC_ARG_FLOAT(p->eps), SC_ARG_FLOAT(p->moving_average_fraction),
-                    SC_ARG_FLOAT(correction), SC_ARG_MEM(mean_blob), SC_ARG_MEM(var_blob),
-                    SC_ARG_MEM(scale_factor), SC_ARG_MEM(saved),
-                    SC_ARG_LOCAL(local * sizeof(float)))));
+        SC_TRY(check_buffer(ctx, name, "work", work, sc_batchnorm_work_floats(p, in), in));
+        SC_TRY(record_train_stats(plan, name, p, in, x, mean_blob, var_blob, scale_factor, saved,
+                                  work));
     } else {
         SC_TRY(sc_op_launch_1d(plan, name, PROGRAM, "bn_global_stats", (size_t)in.c,
                                SC_ARGS(SC_ARG_INT(in.c), SC_ARG_FLOAT(p->eps),
                                        SC_ARG_MEM(mean_blob), SC_ARG_MEM(var_blob),
                                        SC_ARG_MEM(scale_factor), SC_ARG_MEM(saved))));
     }
-    return sc_op_launch_1d(plan, name, PROGRAM, "bn_normalize", count,
-                           SC_ARGS(SC_ARG_INT(count), SC_ARG_INT(in.c), SC_ARG_INT(HW),
-                                   SC_ARG_MEM(x), SC_ARG_MEM(saved), SC_ARG_INT(training),
-                                   SC_ARG_MEM(y)));
+    return launch_planes(plan, name, "bn_normalize", in,
+                         SC_ARGS(SC_ARG_INT(in.h * in.w), SC_ARG_INT(in.c), SC_ARG_MEM(x),
+                                 SC_ARG_MEM(saved), SC_ARG_INT(training), SC_ARG_MEM(y)));
 }
 
 sc_status sc_batchnorm_backward(sc_plan *plan, const char *name,
                                 const sc_batchnorm_params *p, sc_shape in, cl_mem saved,
-                                cl_mem dy, cl_mem dx, float beta_dx)
+                                cl_mem dy, cl_mem dx, float beta_dx, cl_mem work)
 {
     sc_ctx *ctx = sc_plan_ctx(plan);
     sc_shape out;
@@ -132,18 +168,23 @@ sc_status sc_batchnorm_backward(sc_plan *plan, const char *name,
     if (saved == dx || saved == dy)
         return sc_fail(sc_ctx_error(ctx), SC_ERR_ARG,
                        "%s (BatchNorm): the saved buffer must differ from dy and dx", name);
-    int HW = in.h * in.w;
+    int HW = in.h * in.w, planes = in.n * in.c;
     if (p->use_global_stats)
-        return sc_op_launch_1d(plan, name, PROGRAM, "bn_backward_global", count,
-                               SC_ARGS(SC_ARG_INT(count), SC_ARG_INT(in.c), SC_ARG_INT(HW),
-                                       SC_ARG_MEM(saved), SC_ARG_MEM(dy),
-                                       SC_ARG_FLOAT(beta_dx), SC_ARG_MEM(dx)));
-    size_t local = sc_op_group_size(ctx, SC_REDUCE_LOCAL);
-    return sc_op_launch_groups(plan, name, PROGRAM, "bn_backward_train", NULL, (size_t)in.c,
-                               local,
-                               SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(in.c), SC_ARG_INT(HW),
-                                       SC_ARG_MEM(saved), SC_ARG_MEM(dy), SC_ARG_FLOAT(beta_dx),
-                                       SC_ARG_MEM(dx), SC_ARG_LOCAL(local * sizeof(float))));
+        return launch_planes(plan, name, "bn_backward_global", in,
+                             SC_ARGS(SC_ARG_INT(HW), SC_ARG_INT(in.c), SC_ARG_MEM(saved),
+                                     SC_ARG_MEM(dy), SC_ARG_FLOAT(beta_dx), SC_ARG_MEM(dx)));
+    SC_TRY(check_buffer(ctx, name, "work", work, sc_batchnorm_work_floats(p, in), in));
+    float m = (float)((double)in.n * HW);
+    SC_TRY(sc_op_launch_1d(plan, name, PROGRAM, "bn_backward_plane_sums", (size_t)planes,
+                           SC_ARGS(SC_ARG_INT(planes), SC_ARG_INT(in.c), SC_ARG_INT(HW),
+                                   SC_ARG_MEM(saved), SC_ARG_MEM(dy), SC_ARG_MEM(work))));
+    SC_TRY(sc_op_launch_1d(plan, name, PROGRAM, "bn_backward_means", (size_t)in.c,
+                           SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(in.c), SC_ARG_FLOAT(m),
+                                   SC_ARG_MEM(work))));
+    return launch_planes(plan, name, "bn_backward_train", in,
+                         SC_ARGS(SC_ARG_INT(HW), SC_ARG_INT(in.c), SC_ARG_MEM(saved),
+                                 SC_ARG_MEM(work), SC_ARG_INT(2 * planes), SC_ARG_MEM(dy),
+                                 SC_ARG_FLOAT(beta_dx), SC_ARG_MEM(dx)));
 }
 
 sc_status sc_batchnorm_fold(sc_plan *plan, const char *name, int K, int per_k, float eps,

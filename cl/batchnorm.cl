@@ -9,11 +9,14 @@
  *   saved[C .. 2C)           inv_std = 1 / sqrt(var + eps)
  *   saved[2C .. 2C + count)  x_hat = (x - mean) * inv_std (training only)
  *
- * Per-channel statistics use one work-group per channel with a local-memory
- * tree (fixed order: deterministic, no float atomics); each work-item sums
- * its strided share with Kahan compensation, since a channel can hold
- * hundreds of thousands of values. The variance is two-pass, E((x - mean)^2),
- * as Caffe computes it, which stays accurate when |mean| >> std. */
+ * Per-channel statistics are per-plane sums (one work-item per (n, c) plane,
+ * float8 steps, see sc_sum8) into the caller's work buffer, then a sum over
+ * the N planes of each channel in n order (deterministic, no float atomics);
+ * both levels use Kahan compensation, since a channel can hold hundreds of
+ * thousands of values. The variance is two-pass, E((x - mean)^2), as Caffe
+ * computes it, which stays accurate when |mean| >> std. Elementwise kernels
+ * run over a (HW, N*C) range: dimension 1 is the plane, so the channel costs
+ * one modulo per plane. */
 
 /* Kahan step: sum += v, with comp carrying the low-order bits lost so far. */
 inline void kahan_add(float *sum, float *comp, const float v)
@@ -24,40 +27,76 @@ inline void kahan_add(float *sum, float *comp, const float v)
     *sum = t;
 }
 
-/* Training statistics of channel c (one work-group each): batch mean and
- * biased variance over m = N*HW values; writes mean and inv_std into saved and
- * updates the running blobs as Caffe: mean_blob = maf*mean_blob + mean,
- * var_blob = maf*var_blob + correction*var (correction = m/(m-1), or 1 when
- * m == 1), scale_factor = scale_factor*maf + 1 (group 0 only). */
-__kernel void bn_train_stats(const int N, const int C, const int HW,
-                             __global const float *x, const float eps, const float maf,
-                             const float correction, __global float *mean_blob,
-                             __global float *var_blob, __global float *scale_factor,
-                             __global float *saved, __local float *scratch)
+inline void kahan_add8(float8 *sum, float8 *comp, const float8 v)
 {
-    const int c = get_group_id(0), lid = get_local_id(0), L = get_local_size(0);
-    const int m = N * HW;
+    const float8 y = v - *comp;
+    const float8 t = *sum + y;
+    *comp = (t - *sum) - y;
+    *sum = t;
+}
+
+/* work[plane] = the sum over plane (n, c) of v, where v = x (squares == 0)
+ * or (x - saved[c])^2 (squares != 0, saved[c] the batch mean). */
+__kernel void bn_plane_sums(const int planes, const int C, const int HW,
+                            __global const float *x, const int squares,
+                            __global const float *saved, __global float *work)
+{
+    const int plane = get_global_id(0);
+    if (plane >= planes)
+        return;
+    const size_t base = (size_t)plane * HW;
+    const float mean = squares ? saved[plane % C] : 0.0f;
+    float8 sum8 = (float8)(0.0f), comp8 = (float8)(0.0f);
+    int hw = 0;
+    for (; hw + 8 <= HW; hw += 8) {
+        const float8 d = vload8(0, x + base + hw) - mean;
+        kahan_add8(&sum8, &comp8, squares ? d * d : d);
+    }
+    float sum = sc_sum8(sum8), comp = sc_sum8(comp8);
+    for (; hw < HW; hw++) {
+        const float d = x[base + hw] - mean;
+        kahan_add(&sum, &comp, squares ? d * d : d);
+    }
+    work[plane] = sum - comp;
+}
+
+/* The sum over n of work[n * C + c], in n order. */
+inline float channel_sum(const int N, const int C, const int c, __global const float *work)
+{
     float sum = 0.0f, comp = 0.0f;
-    for (int j = lid; j < m; j += L)
-        kahan_add(&sum, &comp, x[sc_channel_element(j, c, C, HW)]);
-    const float mean = sc_group_sum(sum - comp, scratch) / (float)m;
+    for (int n = 0; n < N; n++)
+        kahan_add(&sum, &comp, work[n * C + c]);
+    return sum - comp;
+}
 
-    sum = 0.0f;
-    comp = 0.0f;
-    for (int j = lid; j < m; j += L) {
-        const float d = x[sc_channel_element(j, c, C, HW)] - mean;
-        kahan_add(&sum, &comp, d * d);
-    }
-    const float var = sc_group_sum(sum - comp, scratch) / (float)m;
+/* saved[c] = the batch mean of channel c over its m = N*HW values. */
+__kernel void bn_mean(const int N, const int C, const float m, __global const float *work,
+                      __global float *saved)
+{
+    const int c = get_global_id(0);
+    if (c < C)
+        saved[c] = channel_sum(N, C, c, work) / m;
+}
 
-    if (lid == 0) {
-        saved[c] = mean;
-        saved[C + c] = 1.0f / sqrt(var + eps);
-        mean_blob[c] = maf * mean_blob[c] + mean;
-        var_blob[c] = maf * var_blob[c] + correction * var;
-        if (c == 0)
-            scale_factor[0] = scale_factor[0] * maf + 1.0f;
-    }
+/* From the planes' squared deviations: the biased variance; writes inv_std
+ * into saved and updates the running blobs as Caffe: mean_blob =
+ * maf*mean_blob + mean, var_blob = maf*var_blob + correction*var
+ * (correction = m/(m-1), or 1 when m == 1), scale_factor = scale_factor*maf
+ * + 1 (item 0 only). */
+__kernel void bn_variance(const int N, const int C, const float m, __global const float *work,
+                          const float eps, const float maf, const float correction,
+                          __global float *mean_blob, __global float *var_blob,
+                          __global float *scale_factor, __global float *saved)
+{
+    const int c = get_global_id(0);
+    if (c >= C)
+        return;
+    const float var = channel_sum(N, C, c, work) / m;
+    saved[C + c] = 1.0f / sqrt(var + eps);
+    mean_blob[c] = maf * mean_blob[c] + saved[c];
+    var_blob[c] = maf * var_blob[c] + correction * var;
+    if (c == 0)
+        scale_factor[0] = scale_factor[0] * maf + 1.0f;
 }
 
 /* use_global_stats: mean = mean_blob * f, var = var_blob * f with
@@ -77,57 +116,78 @@ __kernel void bn_global_stats(const int C, const float eps, __global const float
 
 /* y = (x - mean[c]) * inv_std[c]; with want_xhat also saved[2C + i] = y.
  * y may be x (in place): each item reads its element before writing it. */
-__kernel void bn_normalize(const int count, const int C, const int HW,
-                           __global const float *x, __global float *saved,
-                           const int want_xhat, __global float *y)
+__kernel void bn_normalize(const int HW, const int C, __global const float *x,
+                           __global float *saved, const int want_xhat, __global float *y)
 {
-    const int i = get_global_id(0);
-    if (i >= count)
-        return;
-    const int c = (i / HW) % C;
+    const int hw = get_global_id(0), plane = get_global_id(1), c = plane % C;
+    const size_t i = (size_t)plane * HW + hw;
     const float v = (x[i] - saved[c]) * saved[C + c];
     if (want_xhat)
         saved[2 * C + i] = v;
     y[i] = v;
 }
 
-/* Training backward of channel c (one work-group each):
- * dx = inv_std * (dy - mean(dy) - x_hat * mean(dy * x_hat)), then
- * dx = that + beta * dx. dx may be dy: the sums finish before any write. */
-__kernel void bn_backward_train(const int N, const int C, const int HW,
-                                __global const float *saved, __global const float *dy,
-                                const float beta, __global float *dx,
-                                __local float *scratch)
+/* Training backward, step 1: work[plane] = the plane's sum of dy and
+ * work[planes + plane] its sum of dy * x_hat. */
+__kernel void bn_backward_plane_sums(const int planes, const int C, const int HW,
+                                     __global const float *saved, __global const float *dy,
+                                     __global float *work)
 {
-    const int c = get_group_id(0), lid = get_local_id(0), L = get_local_size(0);
-    const int m = N * HW;
+    const int plane = get_global_id(0);
+    if (plane >= planes)
+        return;
+    const size_t base = (size_t)plane * HW;
     __global const float *xhat = saved + 2 * C;
-    float sum_dy = 0.0f, comp_dy = 0.0f, sum_dyx = 0.0f, comp_dyx = 0.0f;
-    for (int j = lid; j < m; j += L) {
-        const int i = sc_channel_element(j, c, C, HW);
-        const float d = dy[i];
-        kahan_add(&sum_dy, &comp_dy, d);
-        kahan_add(&sum_dyx, &comp_dyx, d * xhat[i]);
+    float8 s8 = (float8)(0.0f), c8 = (float8)(0.0f), sx8 = (float8)(0.0f), cx8 = (float8)(0.0f);
+    int hw = 0;
+    for (; hw + 8 <= HW; hw += 8) {
+        const float8 d = vload8(0, dy + base + hw);
+        kahan_add8(&s8, &c8, d);
+        kahan_add8(&sx8, &cx8, d * vload8(0, xhat + base + hw));
     }
-    const float mean_dy = sc_group_sum(sum_dy - comp_dy, scratch) / (float)m;
-    const float mean_dyx = sc_group_sum(sum_dyx - comp_dyx, scratch) / (float)m;
-    const float inv_std = saved[C + c];
-    for (int j = lid; j < m; j += L) {
-        const int i = sc_channel_element(j, c, C, HW);
-        const float g = inv_std * (dy[i] - mean_dy - xhat[i] * mean_dyx);
-        dx[i] = beta == 0.0f ? g : g + beta * dx[i];
+    float s = sc_sum8(s8), c = sc_sum8(c8), sx = sc_sum8(sx8), cx = sc_sum8(cx8);
+    for (; hw < HW; hw++) {
+        const float d = dy[base + hw];
+        kahan_add(&s, &c, d);
+        kahan_add(&sx, &cx, d * xhat[base + hw]);
     }
+    work[plane] = s - c;
+    work[planes + plane] = sx - cx;
+}
+
+/* Step 2: means[c] = mean(dy), means[C + c] = mean(dy * x_hat) of channel c,
+ * with means = work + 2 * planes. */
+__kernel void bn_backward_means(const int N, const int C, const float m, __global float *work)
+{
+    const int c = get_global_id(0);
+    if (c >= C)
+        return;
+    const int planes = N * C;
+    work[2 * planes + c] = channel_sum(N, C, c, work) / m;
+    work[2 * planes + C + c] = channel_sum(N, C, c, work + planes) / m;
+}
+
+/* Step 3: dx = inv_std * (dy - mean(dy) - x_hat * mean(dy * x_hat)), then
+ * dx = that + beta * dx. dx may be dy: each item reads dy before writing. */
+__kernel void bn_backward_train(const int HW, const int C, __global const float *saved,
+                                __global const float *work, const int means_at,
+                                __global const float *dy, const float beta, __global float *dx)
+{
+    const int hw = get_global_id(0), plane = get_global_id(1), c = plane % C;
+    const size_t i = (size_t)plane * HW + hw;
+    __global const float *means = work + means_at;
+    const float g = saved[C + c] * (dy[i] - means[c] - saved[2 * C + i] * means[C + c]);
+    dx[i] = beta == 0.0f ? g : g + beta * dx[i];
 }
 
 /* use_global_stats backward: dx = dy * inv_std[c] (+ beta * dx). */
-__kernel void bn_backward_global(const int count, const int C, const int HW,
-                                 __global const float *saved, __global const float *dy,
-                                 const float beta, __global float *dx)
+__kernel void bn_backward_global(const int HW, const int C, __global const float *saved,
+                                 __global const float *dy, const float beta,
+                                 __global float *dx)
 {
-    const int i = get_global_id(0);
-    if (i >= count)
-        return;
-    const float g = dy[i] * saved[C + (i / HW) % C];
+    const int hw = get_global_id(0), plane = get_global_id(1);
+    const size_t i = (size_t)plane * HW + hw;
+    const float g = dy[i] * saved[C + plane % C];
     dx[i] = beta == 0.0f ? g : g + beta * dx[i];
 }
 

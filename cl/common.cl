@@ -14,6 +14,16 @@ inline int sc_channel_element(const int j, const int c, const int C, const int H
     return (n * C + c) * HW + (j - n * HW);
 }
 
+/* The sum of a float8's lanes in a fixed order. Per-plane kernels walk an
+ * (n, c) plane of HW floats in float8 steps, one work-item per plane: a CPU
+ * device runs that loop with its vector unit, a GPU reads whole 32-byte
+ * sectors, and the per-channel sums over the planes follow in a fixed order
+ * (deterministic, no float atomics). */
+inline float sc_sum8(const float8 v)
+{
+    return ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7));
+}
+
 /* Tree reductions over a work-group whose size is a power of two: pairs at
  * distance L/2, L/4, ..., 1 (a fixed order: deterministic, no atomics).
  * Every work-item must call them and gets the result; s holds

@@ -202,6 +202,11 @@ size_t sc_scale_saved_floats(sc_shape in, int in_place)
     return in_place ? sc_shape_count(in) : 0;
 }
 
+size_t sc_scale_backward_work_floats(sc_shape in)
+{
+    return 2 * (size_t)in.n * (size_t)in.c;
+}
+
 sc_status sc_scale_forward(sc_plan *plan, const char *name, const sc_scale_params *p,
                            sc_shape in, cl_mem x, cl_mem gamma, cl_mem beta, cl_mem y,
                            cl_mem saved)
@@ -218,15 +223,17 @@ sc_status sc_scale_forward(sc_plan *plan, const char *name, const sc_scale_param
     SC_TRY(check_buffer(ctx, name, SCALE, "y", y, count, in));
     if (in_place)
         SC_TRY(check_saved(ctx, name, SCALE, x, saved, count, in));
-    return LAUNCH(plan, name, "scale_forward", count, SC_ARG_INT(count), SC_ARG_INT(in.c),
-                  SC_ARG_INT(spatial(in)), SC_ARG_MEM(x), SC_ARG_MEM(gamma),
-                  SC_ARG_INT(p->bias_term != 0), SC_ARG_MEM(p->bias_term ? beta : gamma),
-                  SC_ARG_MEM(y), SC_ARG_INT(in_place), SC_ARG_MEM(in_place ? saved : y));
+    return launch_planes(plan, name, "scale_forward", in,
+                         SC_ARGS(SC_ARG_INT(spatial(in)), SC_ARG_INT(in.c), SC_ARG_MEM(x),
+                                 SC_ARG_MEM(gamma), SC_ARG_INT(p->bias_term != 0),
+                                 SC_ARG_MEM(p->bias_term ? beta : gamma), SC_ARG_MEM(y),
+                                 SC_ARG_INT(in_place), SC_ARG_MEM(in_place ? saved : y)));
 }
 
 sc_status sc_scale_backward(sc_plan *plan, const char *name, const sc_scale_params *p,
                             sc_shape in, cl_mem x, cl_mem y, cl_mem saved, cl_mem gamma,
-                            cl_mem dy, cl_mem dx, float beta_dx, cl_mem dgamma, cl_mem dbeta)
+                            cl_mem dy, cl_mem dx, float beta_dx, cl_mem dgamma, cl_mem dbeta,
+                            cl_mem work)
 {
     sc_ctx *ctx = sc_plan_ctx(plan);
     sc_shape out;
@@ -249,20 +256,23 @@ sc_status sc_scale_backward(sc_plan *plan, const char *name, const sc_scale_para
         }
         if (dbeta)
             SC_TRY(check_buffer(ctx, name, SCALE, "dbeta", dbeta, (size_t)in.c, in));
-        size_t local = sc_op_group_size(ctx, SC_REDUCE_LOCAL);
-        SC_TRY(sc_op_launch_groups(
-            plan, name, PROGRAM, "scale_backward_params", NULL, (size_t)in.c, local,
-            SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(in.c), SC_ARG_INT(spatial(in)),
-                    SC_ARG_MEM(dgamma ? input : dy), SC_ARG_MEM(dy), SC_ARG_INT(dgamma != NULL),
-                    SC_ARG_MEM(dgamma ? dgamma : dbeta), SC_ARG_INT(dbeta != NULL),
-                    SC_ARG_MEM(dbeta ? dbeta : dgamma), SC_ARG_LOCAL(local * sizeof(float)))));
+        SC_TRY(check_buffer(ctx, name, SCALE, "work", work,
+                            sc_scale_backward_work_floats(in), in));
+        int planes = in.n * in.c;
+        SC_TRY(LAUNCH(plan, name, "scale_backward_planes", (size_t)planes, SC_ARG_INT(planes),
+                      SC_ARG_INT(spatial(in)), SC_ARG_MEM(dgamma ? input : dy), SC_ARG_MEM(dy),
+                      SC_ARG_INT(dgamma != NULL), SC_ARG_MEM(work)));
+        SC_TRY(LAUNCH(plan, name, "scale_backward_params", (size_t)in.c, SC_ARG_INT(in.n),
+                      SC_ARG_INT(in.c), SC_ARG_MEM(work), SC_ARG_INT(dgamma != NULL),
+                      SC_ARG_MEM(dgamma ? dgamma : dbeta), SC_ARG_INT(dbeta != NULL),
+                      SC_ARG_MEM(dbeta ? dbeta : dgamma)));
     }
     if (!dx)
         return SC_OK;
     SC_TRY(check_buffer(ctx, name, SCALE, "dx", dx, count, in));
-    return LAUNCH(plan, name, "scale_backward_data", count, SC_ARG_INT(count), SC_ARG_INT(in.c),
-                  SC_ARG_INT(spatial(in)), SC_ARG_MEM(gamma), SC_ARG_MEM(dy),
-                  SC_ARG_FLOAT(beta_dx), SC_ARG_MEM(dx));
+    return launch_planes(plan, name, "scale_backward_data", in,
+                         SC_ARGS(SC_ARG_INT(spatial(in)), SC_ARG_INT(in.c), SC_ARG_MEM(gamma),
+                                 SC_ARG_MEM(dy), SC_ARG_FLOAT(beta_dx), SC_ARG_MEM(dx)));
 }
 
 /* ---------------------------------------------------------------- Eltwise */

@@ -82,7 +82,7 @@ __kernel void prelu_backward_planes(const int planes, const int HW, const int C,
             vstore8(beta == 0.0f ? d : d + beta * vload8(0, dx + base + hw), 0, dx + base + hw);
         }
     }
-    float sum = ((acc.s0 + acc.s1) + (acc.s2 + acc.s3)) + ((acc.s4 + acc.s5) + (acc.s6 + acc.s7));
+    float sum = sc_sum8(acc);
     for (; hw < HW; hw++) {
         const size_t i = base + hw;
         const float v = x[i], g = dy[i];
@@ -109,60 +109,79 @@ __kernel void prelu_slope_sum(const int N, const int C, __global const float *pa
 
 /* ------------------------------------------------------------------ Scale */
 
-/* y = gamma[c] * x + beta[c] (has_bias == 0: no beta). keep != 0 copies x to
- * saved first (in place). */
-__kernel void scale_forward(const int count, const int C, const int HW,
-                            __global const float *x, __global const float *gamma,
-                            const int has_bias, __global const float *bias,
-                            __global float *y, const int keep, __global float *saved)
+/* y = gamma[c] * x + beta[c] (has_bias == 0: no beta) over a (HW, N*C)
+ * range (see prelu_forward). keep != 0 copies x to saved first (in place). */
+__kernel void scale_forward(const int HW, const int C, __global const float *x,
+                            __global const float *gamma, const int has_bias,
+                            __global const float *bias, __global float *y, const int keep,
+                            __global float *saved)
 {
-    const int i = get_global_id(0);
-    if (i >= count)
-        return;
-    const int c = (i / HW) % C;
+    const int hw = get_global_id(0), plane = get_global_id(1), c = plane % C;
+    const size_t i = (size_t)plane * HW + hw;
     const float v = x[i];
     if (keep)
         saved[i] = v;
     y[i] = gamma[c] * v + (has_bias ? bias[c] : 0.0f);
 }
 
-/* dx = gamma[c] * dy. */
-__kernel void scale_backward_data(const int count, const int C, const int HW,
-                                  __global const float *gamma, __global const float *dy,
-                                  const float beta, __global float *dx)
+/* dx = gamma[c] * dy over a (HW, N*C) range. */
+__kernel void scale_backward_data(const int HW, const int C, __global const float *gamma,
+                                  __global const float *dy, const float beta,
+                                  __global float *dx)
 {
-    const int i = get_global_id(0);
-    if (i >= count)
-        return;
-    dx[i] = blend(gamma[(i / HW) % C] * dy[i], beta, dx[i]);
+    const int hw = get_global_id(0), plane = get_global_id(1);
+    const size_t i = (size_t)plane * HW + hw;
+    dx[i] = blend(gamma[plane % C] * dy[i], beta, dx[i]);
 }
 
-/* dgamma[c] += sum dy * x and dbeta[c] += sum dy over channel c (each only when
- * its flag is set). One work-group per channel; scratch holds local floats. */
-__kernel void scale_backward_params(const int N, const int C, const int HW,
-                                    __global const float *x, __global const float *dy,
-                                    const int want_gamma, __global float *dgamma,
-                                    const int want_beta, __global float *dbeta,
-                                    __local float *scratch)
+/* Per plane (one work-item each, float8 steps): work[plane] = sum dy * x
+ * (want_gamma) and work[planes + plane] = sum dy. */
+__kernel void scale_backward_planes(const int planes, const int HW, __global const float *x,
+                                    __global const float *dy, const int want_gamma,
+                                    __global float *work)
 {
-    const int c = get_group_id(0), lid = get_local_id(0), L = get_local_size(0);
-    const int m = N * HW;
-    float sg = 0.0f, sb = 0.0f;
-    for (int j = lid; j < m; j += L) {
-        const int i = sc_channel_element(j, c, C, HW);
-        const float d = dy[i];
+    const int plane = get_global_id(0);
+    if (plane >= planes)
+        return;
+    const size_t base = (size_t)plane * HW;
+    float8 sg8 = (float8)(0.0f), sb8 = (float8)(0.0f);
+    int hw = 0;
+    for (; hw + 8 <= HW; hw += 8) {
+        const float8 d = vload8(0, dy + base + hw);
+        sb8 += d;
+        if (want_gamma)
+            sg8 += d * vload8(0, x + base + hw);
+    }
+    float sg = sc_sum8(sg8), sb = sc_sum8(sb8);
+    for (; hw < HW; hw++) {
+        const float d = dy[base + hw];
         sb += d;
         if (want_gamma)
-            sg += d * x[i];
+            sg += d * x[base + hw];
     }
-    sg = sc_group_sum(sg, scratch);
-    sb = sc_group_sum(sb, scratch);
-    if (lid == 0) {
-        if (want_gamma)
-            dgamma[c] += sg;
-        if (want_beta)
-            dbeta[c] += sb;
+    work[plane] = sg;
+    work[planes + plane] = sb;
+}
+
+/* dgamma[c] += the sum over n of the planes' dy * x sums, dbeta[c] += that of
+ * their dy sums, in n order (each only when its flag is set). */
+__kernel void scale_backward_params(const int N, const int C, __global const float *work,
+                                    const int want_gamma, __global float *dgamma,
+                                    const int want_beta, __global float *dbeta)
+{
+    const int c = get_global_id(0);
+    if (c >= C)
+        return;
+    const int planes = N * C;
+    float sg = 0.0f, sb = 0.0f;
+    for (int n = 0; n < N; n++) {
+        sg += work[n * C + c];
+        sb += work[planes + n * C + c];
     }
+    if (want_gamma)
+        dgamma[c] += sg;
+    if (want_beta)
+        dbeta[c] += sb;
 }
 
 /* ---------------------------------------------------------------- Eltwise */

@@ -35,16 +35,21 @@ sc_status sc_batchnorm_output_shape(sc_ctx *ctx, const char *name,
 /* Floats of the saved buffer: 2*C (+ N*C*H*W for x_hat in training). */
 size_t sc_batchnorm_saved_floats(const sc_batchnorm_params *p, sc_shape in);
 
-/* Records the forward; mean_blob and var_blob hold C floats, scale_factor 1. */
+/* Floats of the work buffer of training (per-plane partial sums and the
+ * channel means of the backward): 2*N*C + 2*C; 0 with use_global_stats. */
+size_t sc_batchnorm_work_floats(const sc_batchnorm_params *p, sc_shape in);
+
+/* Records the forward; mean_blob and var_blob hold C floats, scale_factor 1.
+ * work (sc_batchnorm_work_floats; may be NULL when 0) is scratch. */
 sc_status sc_batchnorm_forward(sc_plan *plan, const char *name, const sc_batchnorm_params *p,
                                sc_shape in, cl_mem x, cl_mem y, cl_mem mean_blob,
-                               cl_mem var_blob, cl_mem scale_factor, cl_mem saved);
+                               cl_mem var_blob, cl_mem scale_factor, cl_mem saved, cl_mem work);
 /* Training: dx = inv_std * (dy - mean(dy) - x_hat * mean(dy * x_hat)) per channel;
  * global stats: dx = dy * inv_std. Then dx = that + beta_dx * dx. Reads only
- * saved (from the forward) and dy; dx may equal dy. */
+ * saved (from the forward) and dy; dx may equal dy; work as for the forward. */
 sc_status sc_batchnorm_backward(sc_plan *plan, const char *name,
                                 const sc_batchnorm_params *p, sc_shape in, cl_mem saved,
-                                cl_mem dy, cl_mem dx, float beta_dx);
+                                cl_mem dy, cl_mem dx, float beta_dx, cl_mem work);
 
 /* Inference: folds BatchNorm (its stored statistics) and an optional Scale
  * into the weights w (K x per_k) and bias b (K, or NULL) of the layer before

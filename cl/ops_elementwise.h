@@ -67,12 +67,16 @@ size_t sc_scale_saved_floats(sc_shape in, int in_place);
 sc_status sc_scale_forward(sc_plan *plan, const char *name, const sc_scale_params *p,
                            sc_shape in, cl_mem x, cl_mem gamma, cl_mem beta, cl_mem y,
                            cl_mem saved);
+/* Floats of the backward's work buffer: two partial sums per (n, c) plane. */
+size_t sc_scale_backward_work_floats(sc_shape in);
 /* dx = gamma * dy (+ beta_dx * dx); dgamma += sum dy * x; dbeta += sum dy
  * (per channel). Any of dx, dgamma, dbeta may be NULL (dbeta must be NULL
- * without bias_term). */
+ * without bias_term); with dgamma or dbeta, work holds
+ * sc_scale_backward_work_floats floats (its contents are lost). */
 sc_status sc_scale_backward(sc_plan *plan, const char *name, const sc_scale_params *p,
                             sc_shape in, cl_mem x, cl_mem y, cl_mem saved, cl_mem gamma,
-                            cl_mem dy, cl_mem dx, float beta_dx, cl_mem dgamma, cl_mem dbeta);
+                            cl_mem dy, cl_mem dx, float beta_dx, cl_mem dgamma, cl_mem dbeta,
+                            cl_mem work);
 
 /* ---------------------------------------------------------------- Eltwise */
 

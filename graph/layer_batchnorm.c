@@ -40,6 +40,7 @@ static sc_status bn_setup(sc_layer *l, sc_net *n)
     /* Caffe forces lr_mult 0 on the statistics: they are not learned */
     for (int i = 0; i < 3; i++)
         sc_layer_param(l, i)->lr_mult = sc_layer_param(l, i)->decay_mult = 0.0f;
+    sc_layer_need_workspace(l, sc_batchnorm_work_floats(&bn->p, bn->in));
     return sc_layer_add_extra(l, sc_batchnorm_saved_floats(&bn->p, bn->in), 0, &bn->saved);
 }
 
@@ -49,7 +50,7 @@ static sc_status bn_forward(sc_layer *l, sc_plan *p)
     return sc_batchnorm_forward(p, l->name, &bn->p, bn->in, sc_layer_bottom_data(l, 0),
                                 sc_layer_top_data(l, 0), sc_layer_param(l, 0)->data,
                                 sc_layer_param(l, 1)->data, sc_layer_param(l, 2)->data,
-                                sc_layer_extra(l, bn->saved));
+                                sc_layer_extra(l, bn->saved), sc_layer_workspace(l));
 }
 
 static sc_status bn_backward(sc_layer *l, sc_plan *p)
@@ -60,7 +61,7 @@ static sc_status bn_backward(sc_layer *l, sc_plan *p)
     if (!dx)
         return SC_OK;
     return sc_batchnorm_backward(p, l->name, &bn->p, bn->in, sc_layer_extra(l, bn->saved),
-                                 sc_layer_top_diff(l, 0), dx, beta);
+                                 sc_layer_top_diff(l, 0), dx, beta, sc_layer_workspace(l));
 }
 
 int sc_layer_batchnorm_global(const sc_layer *bn, float *eps)
@@ -88,7 +89,6 @@ typedef struct scale_layer {
 
 static sc_status scale_setup(sc_layer *l, sc_net *n)
 {
-    (void)n;
     SC_TRY(sc_layer_expect_io(l, 1, 1, 1, 1));
     scale_layer *s = sc_layer_new_priv(l, sizeof *s);
     if (!s)
@@ -114,6 +114,8 @@ static sc_status scale_setup(sc_layer *l, sc_net *n)
     if (s->p.bias_term)
         SC_TRY(sc_layer_add_param(l, 1, 1, &c, sp ? sc_pt_find(sp, "bias_filler", 0) : NULL,
                                   "constant", 0.0f));
+    if (n->opts.phase == SC_PHASE_TRAIN)
+        sc_layer_need_workspace(l, sc_scale_backward_work_floats(s->in));
     return sc_layer_add_extra(l, sc_scale_saved_floats(s->in, 1), 0, &s->saved);
 }
 
@@ -135,7 +137,8 @@ static sc_status scale_backward(sc_layer *l, sc_plan *p)
     sc_param *g = sc_layer_param(l, 0);
     return sc_scale_backward(p, l->name, &s->p, s->in, sc_layer_bottom_data(l, 0),
                              sc_layer_top_data(l, 0), sc_layer_extra(l, s->saved), g->data,
-                             sc_layer_top_diff(l, 0), dx, beta_dx, g->diff, dbeta);
+                             sc_layer_top_diff(l, 0), dx, beta_dx, g->diff, dbeta,
+                             sc_layer_workspace(l));
 }
 
 static double scale_flops(const sc_layer *l)

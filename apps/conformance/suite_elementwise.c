@@ -462,6 +462,9 @@ static sc_status bn_run_case(sc_ctx *ctx, sc_conf_report *rep, const bn_case *c,
     TRY(dev_upload(&A, var, C, &bvar));
     TRY(dev_upload(&A, &sf, 1, &bsf));
     TRY(dev_upload(&A, NULL, sc_batchnorm_saved_floats(&p, c->s), &bsaved));
+    cl_mem bwork = NULL;
+    if (sc_batchnorm_work_floats(&p, c->s) > 0)
+        TRY(dev_upload(&A, NULL, sc_batchnorm_work_floats(&p, c->s), &bwork));
     TRY(dev_upload(&A, dy, n, &bdy));
     bdx = bdy; /* Caffe's in-place layers share the diff too */
     if (!c->dx_is_dy)
@@ -469,7 +472,7 @@ static sc_status bn_run_case(sc_ctx *ctx, sc_conf_report *rep, const bn_case *c,
 
     sc_plan *fwd, *bwd;
     TRY(new_plan(&A, &fwd));
-    TRY(sc_batchnorm_forward(fwd, "bn", &p, c->s, bx, by, bmean, bvar, bsf, bsaved));
+    TRY(sc_batchnorm_forward(fwd, "bn", &p, c->s, bx, by, bmean, bvar, bsf, bsaved, bwork));
     int forwards = c->global ? 1 : BN_FORWARDS;
     for (int i = 0; i < forwards; i++) {
         if (c->in_place && i > 0) /* y overwrote x: every forward sees the same batch */
@@ -509,7 +512,8 @@ static sc_status bn_run_case(sc_ctx *ctx, sc_conf_report *rep, const bn_case *c,
         goto done;
 
     TRY(new_plan(&A, &bwd));
-    TRY(sc_batchnorm_backward(bwd, "bn", &p, c->s, bsaved, bdy, bdx, c->acc ? 1.0f : 0.0f));
+    TRY(sc_batchnorm_backward(bwd, "bn", &p, c->s, bsaved, bdy, bdx, c->acc ? 1.0f : 0.0f,
+                              bwork));
     if (c->in_place) /* a following in-place layer may overwrite y: backward must not need it */
         TRY(sc_buffer_fill(ctx, by, NAN, 0, n));
     TRY(sc_conf_run(bwd));
@@ -537,16 +541,16 @@ static sc_status bn_errors(sc_ctx *ctx, sc_conf_report *rep)
     sc_shape s = {2, 3, 7, 9}, zero = {0, 3, 7, 9};
     TRY(expect_error(rep, ctx,
                      sc_batchnorm_forward(plan, "errlayer", &p, zero, big, big, big, big, big,
-                                          saved),
+                                          saved, big),
                      "BatchNorm", "N0 C3 H7 W9", "error: zero dimension", "0x3x7x9", NULL));
     TRY(expect_error(rep, ctx,
                      sc_batchnorm_forward(plan, "errlayer", &p, s, big, big, small, big, big,
-                                          saved),
+                                          saved, big),
                      "BatchNorm", "N2 C3 H7 W9", "error: mean blob shape", "needs 3", "2x3x7x9"));
     p.moving_average_fraction = 1.5f;
     TRY(expect_error(rep, ctx,
                      sc_batchnorm_forward(plan, "errlayer", &p, s, big, big, big, big, big,
-                                          saved),
+                                          saved, big),
                      "BatchNorm", "N2 C3 H7 W9", "error: maf 1.5", "moving_average_fraction",
                      "2x3x7x9"));
     TRY(sc_conf_add_check(rep, "BatchNorm", "N2 C3 H7 W9", "error: nothing recorded",
@@ -649,8 +653,10 @@ static sc_status scale_run_case(sc_ctx *ctx, sc_conf_report *rep, const scale_ca
     sc_plan *plan;
     TRY(new_plan(&A, &plan));
     TRY(sc_scale_forward(plan, "scale", &p, c->s, bx, bg, bb, by, bsaved));
+    cl_mem bwork;
+    TRY(dev_upload(&A, NULL, sc_scale_backward_work_floats(c->s), &bwork));
     TRY(sc_scale_backward(plan, "scale", &p, c->s, bx, by, bsaved, bg, bdy, bdx,
-                          c->acc ? 1.0f : 0.0f, bdg, bdb));
+                          c->acc ? 1.0f : 0.0f, bdg, bdb, bwork));
     TRY(sc_conf_run(plan));
     TRY(sc_conf_download(ctx, by, n, y));
     TRY(sc_conf_download(ctx, bdx, n, dx));

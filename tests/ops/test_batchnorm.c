@@ -24,14 +24,24 @@ static void test_batchnorm_errors(void **state)
     /* the variance blob has one value per channel */
     sc_test_expect_error(B.ctx,
                          sc_batchnorm_forward(B.plan, "mylayer", &p, s, B.a, B.b, B.a, B.tiny,
-                                              B.a, B.c),
+                                              B.a, B.c, B.c),
                          SC_ERR_SHAPE, "mylayer", "(BatchNorm)", "2x3x7x9", "needs 3", NULL);
     /* saved keeps x_hat in training: 2*C + N*C*H*W floats */
     assert_int_equal(sc_batchnorm_saved_floats(&p, s), 6 + 378);
     sc_test_expect_error(B.ctx,
                          sc_batchnorm_forward(B.plan, "mylayer", &p, s, B.a, B.b, B.a, B.a, B.a,
-                                              B.tiny),
+                                              B.tiny, B.c),
                          SC_ERR_SHAPE, "mylayer", "(BatchNorm)", "saved", "needs 384", NULL);
+    /* training sums per (n, c) plane into work: 2*N*C + 2*C floats */
+    assert_int_equal(sc_batchnorm_work_floats(&p, s), 12 + 6);
+    sc_test_expect_error(B.ctx,
+                         sc_batchnorm_forward(B.plan, "mylayer", &p, s, B.a, B.b, B.a, B.a, B.a,
+                                              B.c, NULL),
+                         SC_ERR_ARG, "mylayer", "(BatchNorm)", "work buffer is missing", NULL);
+    sc_test_expect_error(B.ctx,
+                         sc_batchnorm_backward(B.plan, "mylayer", &p, s, B.c, B.a, B.b, 0.0f,
+                                               B.small),
+                         SC_ERR_SHAPE, "mylayer", "(BatchNorm)", "work", "needs 18", NULL);
     p.eps = -1.0f;
     sc_test_expect_error(B.ctx, sc_batchnorm_output_shape(B.ctx, "mylayer", &p, s, &out),
                          SC_ERR_ARG, "mylayer", "(BatchNorm)", "eps", "2x3x7x9", NULL);
@@ -45,6 +55,7 @@ static void test_batchnorm_errors(void **state)
     p = sc_batchnorm_default_params();
     p.use_global_stats = 1;
     assert_int_equal(sc_batchnorm_saved_floats(&p, s), 6);
+    assert_int_equal(sc_batchnorm_work_floats(&p, s), 0);
     sc_test_bufs_close(&B);
 }
 

@@ -36,8 +36,14 @@ static void test_scale_errors(void **state)
     p.bias_term = 0;
     sc_test_expect_error(B.ctx,
                          sc_scale_backward(B.plan, "mylayer", &p, s, B.a, B.b, NULL, B.b, B.c,
-                                           NULL, 0.0f, NULL, B.a),
+                                           NULL, 0.0f, NULL, B.a, B.c),
                          SC_ERR_ARG, "mylayer", "(Scale)", "bias_term", NULL);
+    /* parameter gradients sum per (n, c) plane into work: 2*N*C floats */
+    assert_int_equal(sc_scale_backward_work_floats(s), 12);
+    sc_test_expect_error(B.ctx,
+                         sc_scale_backward(B.plan, "mylayer", &p, s, B.a, B.b, NULL, B.b, B.c,
+                                           NULL, 0.0f, B.small, NULL, NULL),
+                         SC_ERR_ARG, "mylayer", "(Scale)", "work buffer is missing", NULL);
     assert_int_equal(sc_plan_steps(B.plan), 0);
     /* gamma_count 0 means "the channels" */
     p.gamma_count = 0;
