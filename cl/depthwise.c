@@ -90,15 +90,29 @@ static sc_status record_forward(sc_plan *plan, const char *name, const sc_depthw
                                 const dw_geom *gp, cl_mem x, cl_mem w, cl_mem bias, cl_mem y)
 {
     dw_geom g = *gp;
-    size_t total = sc_shape_count(out_shape(&g));
-    return sc_op_launch_1d(plan, name, "depthwise", "dw_forward", total,
-                           SC_ARGS(SC_ARG_INT(total), SC_ARG_MEM(x), SC_ARG_MEM(w),
-                                   SC_ARG_MEM(p->bias_term ? bias : NULL),
-                                   SC_ARG_INT(p->bias_term != 0), SC_ARG_INT(g.c), SC_ARG_INT(g.h),
-                                   SC_ARG_INT(g.w), SC_ARG_INT(g.kh), SC_ARG_INT(g.kw),
-                                   SC_ARG_INT(g.sh), SC_ARG_INT(g.sw), SC_ARG_INT(g.ph),
-                                   SC_ARG_INT(g.pw), SC_ARG_INT(g.oh), SC_ARG_INT(g.ow),
-                                   SC_ARG_MEM(y)));
+    cl_mem b = p->bias_term ? bias : NULL;
+    int has_bias = p->bias_term != 0;
+    if (sc_ctx_info(sc_plan_ctx(plan))->type & CL_DEVICE_TYPE_CPU) {
+        /* a row per work-item: float8 along the row (measured 2x faster than an
+         * item per output on PoCL, MobileNet-SphereFace) */
+        size_t rows = (size_t)g.n * g.c * g.oh;
+        return sc_op_launch_1d(plan, name, "depthwise", "dw_forward_rows", rows,
+                               SC_ARGS(SC_ARG_INT(rows), SC_ARG_MEM(x), SC_ARG_MEM(w),
+                                       SC_ARG_MEM(b), SC_ARG_INT(has_bias), SC_ARG_INT(g.c),
+                                       SC_ARG_INT(g.h), SC_ARG_INT(g.w), SC_ARG_INT(g.kh),
+                                       SC_ARG_INT(g.kw), SC_ARG_INT(g.sh), SC_ARG_INT(g.sw),
+                                       SC_ARG_INT(g.ph), SC_ARG_INT(g.pw), SC_ARG_INT(g.oh),
+                                       SC_ARG_INT(g.ow), SC_ARG_MEM(y)));
+    }
+    char label[256];
+    snprintf(label, sizeof label, "%s/dw_forward", name);
+    size_t global[3] = {(size_t)g.ow, (size_t)g.oh, (size_t)g.n * (size_t)g.c};
+    return sc_plan_kernel(plan, label, "depthwise", "dw_forward", NULL, 3, global, NULL,
+                          SC_ARGS(SC_ARG_MEM(x), SC_ARG_MEM(w), SC_ARG_MEM(b),
+                                  SC_ARG_INT(has_bias), SC_ARG_INT(g.c), SC_ARG_INT(g.h),
+                                  SC_ARG_INT(g.w), SC_ARG_INT(g.kh), SC_ARG_INT(g.kw),
+                                  SC_ARG_INT(g.sh), SC_ARG_INT(g.sw), SC_ARG_INT(g.ph),
+                                  SC_ARG_INT(g.pw), SC_ARG_MEM(y)));
 }
 
 sc_status sc_depthwise_forward(sc_plan *plan, const char *name, const sc_depthwise_params *p,

@@ -5,18 +5,16 @@
 
 
 /* y[n][c][oh][ow] = bias[c] + sum_{ky,kx} w[c][ky][kx] * x[n][c][oh*sh-ph+ky][ow*sw-pw+kx];
- * one work-item per output element, consecutive items along ow. */
-__kernel void dw_forward(const int total, __global const float *x, __global const float *w,
+ * one work-item per output element over an (OW, OH, N*C) range (no index
+ * division; consecutive items along ow). The GPU form. */
+__kernel void dw_forward(__global const float *x, __global const float *w,
                          __global const float *bias, const int has_bias, const int C,
                          const int H, const int W, const int kh, const int kw, const int sh,
-                         const int sw, const int ph, const int pw, const int OH, const int OW,
-                         __global float *y)
+                         const int sw, const int ph, const int pw, __global float *y)
 {
-    const int i = get_global_id(0);
-    if (i >= total)
-        return;
-    const int ow = i % OW, oh = (i / OW) % OH, c = (i / (OW * OH)) % C, n = i / (OW * OH * C);
-    __global const float *xp = x + (n * C + c) * H * W;
+    const int ow = get_global_id(0), oh = get_global_id(1), plane = get_global_id(2);
+    const int OW = get_global_size(0), OH = get_global_size(1), c = plane % C;
+    __global const float *xp = x + (size_t)plane * H * W;
     __global const float *wp = w + c * kh * kw;
     const int h0 = oh * sh - ph, w0 = ow * sw - pw;
     float sum = has_bias ? bias[c] : 0.0f;
@@ -30,7 +28,72 @@ __kernel void dw_forward(const int total, __global const float *x, __global cons
                 sum += wp[ky * kw + kx] * xp[ih * W + iw];
         }
     }
-    y[i] = sum;
+    y[((size_t)plane * OH + oh) * OW + ow] = sum;
+}
+
+/* One output of a row (the taps that fall inside the image). */
+inline float dw_output(__global const float *xp, __global const float *wp, const float b,
+                       const int H, const int W, const int kh, const int kw, const int h0,
+                       const int w0)
+{
+    float sum = b;
+    for (int ky = 0; ky < kh; ky++) {
+        const int ih = h0 + ky;
+        if (ih < 0 || ih >= H)
+            continue;
+        for (int kx = 0; kx < kw; kx++) {
+            const int iw = w0 + kx;
+            if (iw >= 0 && iw < W)
+                sum += wp[ky * kw + kx] * xp[ih * W + iw];
+        }
+    }
+    return sum;
+}
+
+/* The CPU form: one work-item per output row (n, c, oh), N*C*OH items. The
+ * outputs whose taps are all inside the row (ow in [lo, hi)) go 8 at a time
+ * as float8 (stride 1: 8 consecutive inputs per tap; stride 2: the even
+ * lanes of 16), the few at the borders one by one. */
+__kernel void dw_forward_rows(const int rows, __global const float *x, __global const float *w,
+                              __global const float *bias, const int has_bias, const int C,
+                              const int H, const int W, const int kh, const int kw,
+                              const int sh, const int sw, const int ph, const int pw,
+                              const int OH, const int OW, __global float *y)
+{
+    const int row = get_global_id(0);
+    if (row >= rows)
+        return;
+    const int oh = row % OH, plane = row / OH, c = plane % C;
+    __global const float *xp = x + (size_t)plane * H * W;
+    __global const float *wp = w + c * kh * kw;
+    __global float *yp = y + (size_t)row * OW;
+    const float b = has_bias ? bias[c] : 0.0f;
+    const int h0 = oh * sh - ph;
+    /* interior: ow*sw - pw >= 0 and ow*sw - pw + kw - 1 <= W - 1 */
+    const int lo = min(OW, (pw + sw - 1) / sw);
+    const int hi = max(lo, min(OW, (W - kw + pw) / sw + 1));
+    for (int ow = 0; ow < lo; ow++)
+        yp[ow] = dw_output(xp, wp, b, H, W, kh, kw, h0, ow * sw - pw);
+    int ow = lo;
+    /* a stride-2 float8 reads 16 inputs: the last one must be in the row */
+    const int vec_hi = sw == 1 ? hi : (sw == 2 ? min(hi, (W - kw + pw - 15) / 2 + 1) : lo);
+    for (; ow + 8 <= vec_hi; ow += 8) {
+        float8 acc = (float8)(b);
+        for (int ky = 0; ky < kh; ky++) {
+            const int ih = h0 + ky;
+            if (ih < 0 || ih >= H)
+                continue;
+            __global const float *xr = xp + ih * W + ow * sw - pw;
+            for (int kx = 0; kx < kw; kx++) {
+                const float wk = wp[ky * kw + kx];
+                const float8 v = sw == 1 ? vload8(0, xr + kx) : vload16(0, xr + kx).even;
+                acc += wk * v;
+            }
+        }
+        vstore8(acc, 0, yp + ow);
+    }
+    for (; ow < OW; ow++)
+        yp[ow] = dw_output(xp, wp, b, H, W, kh, kw, h0, ow * sw - pw);
 }
 
 /* dx[n][c][h][w] = beta * dx + sum over the windows (oh, ow) covering the

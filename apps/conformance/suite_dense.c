@@ -681,6 +681,9 @@ static const dw_case k_dw_cases[] = {
     {1, 33, 9, 8, 3, 3, 2, 2, 1, 1, 1, 0}, /* 33 channels, batch 1, stride 2 edge */
     {2, 5, 7, 6, 7, 6, 1, 1, 0, 0, 0, 0}, /* MobileFaceNet gdc: 7x6 kernel on a 7x6 map */
     {2, 4, 6, 5, 3, 3, 2, 2, 1, 1, 1, 1}, /* Convolution routed to the depthwise kernels */
+    /* rows long enough for the CPU form's float8 interiors (stride 1 and 2) */
+    {2, 3, 5, 27, 3, 3, 1, 1, 1, 1, 1, 0},
+    {1, 4, 6, 40, 3, 3, 2, 2, 1, 1, 0, 0},
 };
 
 static sc_conv_params dw_params_of(const dw_case *c)
