@@ -9,13 +9,15 @@ PROG=compare.sh
 . "$ROOT/scripts/common.sh"
 
 # name | prototxt | mode | batch | target ratio (this machine, issue "Step 7")
-ALL_CASES="sf20-train sf20-test mb-train mb-test"
+ALL_CASES="sf20-train sf20-test mb-train mb-test sf20-train64"
 case_row() {
     case "$1" in
         sf20-train) echo "SphereFace-20 models/sphereface20_train.prototxt train 32 1.2" ;;
         sf20-test) echo "SphereFace-20 models/sphereface20_deploy.prototxt test 32 1.1" ;;
         mb-train) echo "MobileNet-SphereFace models/mobilenet_sphereface_train.prototxt train 64 2.0" ;;
         mb-test) echo "MobileNet-SphereFace models/mobilenet_sphereface_deploy.prototxt test 32 1.5" ;;
+        # the memory case: its target is peak host RSS <= PyTorch's, not a speed ratio
+        sf20-train64) echo "SphereFace-20 models/sphereface20_train.prototxt train 64 -" ;;
         *) return 1 ;;
     esac
 }
@@ -28,7 +30,9 @@ usage: bench/compare.sh [--cases LIST] [--reps N] [--iters N] [--warmup N] [--th
 Times each case with sphere-bench and with bench/peer_torch.py (PyTorch, the same net read
 from the same prototxt), alternating the two, and prints one row per case:
 img/s median (min-max over every timed pass of every repetition) and the ratio of the
-medians, SphereCL / PyTorch, next to its target.
+medians, SphereCL / PyTorch, next to its target; and each side's peak host RSS (the whole
+process: on a CPU device the OpenCL buffers are host memory). sf20-train64 is the memory
+case: its target is a peak RSS at most PyTorch's.
 
 options:
   --cases LIST      comma-separated, from: ${ALL_CASES// /, } (default: all)
@@ -136,15 +140,23 @@ def images_per_s(pattern):
     return statistics.median(ips), min(ips), max(ips), runs
 
 print()
-print("| case | batch | SphereCL img/s | PyTorch img/s | ratio | target |")
-print("| --- | ---: | ---: | ---: | ---: | ---: |")
+def peak_rss_gib(runs):
+    return max(r["peak_host_rss_bytes"] for r in runs) / 2**30
+
+print("| case | batch | SphereCL img/s | PyTorch img/s | ratio | target | SphereCL peak RSS | PyTorch peak RSS |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for case, net, proto, mode, batch, target in rows:
     ours, peer = images_per_s("%s/%s.ours.*.json" % (out, case)), images_per_s("%s/%s.peer.*.json" % (out, case))
     ratio = ours[0] / peer[0]
     what = "training" if mode == "train" else "inference"
-    print("| %s %s | %s | %.1f (%.1f-%.1f) | %.1f (%.1f-%.1f) | **%.2fx** | %sx%s |" % (
-        net, what, batch, ours[0], ours[1], ours[2], peer[0], peer[1], peer[2], ratio, target,
-        "" if ratio >= float(target) else " (short)"))
+    rss_ours, rss_peer = peak_rss_gib(ours[3]), peak_rss_gib(peer[3])
+    if target == "-":
+        goal = "RSS <= PyTorch's%s" % ("" if rss_ours <= rss_peer else " (short)")
+    else:
+        goal = "%sx%s" % (target, "" if ratio >= float(target) else " (short)")
+    print("| %s %s | %s | %.1f (%.1f-%.1f) | %.1f (%.1f-%.1f) | **%.2fx** | %s | %.2f GiB | %.2f GiB |" % (
+        net, what, batch, ours[0], ours[1], ours[2], peer[0], peer[1], peer[2], ratio, goal,
+        rss_ours, rss_peer))
 first = json.load(open(sorted(glob.glob("%s/*.ours.*.json" % out))[0]))
 print()
 print("SphereCL: %s, %s; medians over every timed pass of every repetition" % (

@@ -20,6 +20,7 @@ This script is a benchmark peer only: nothing in SphereCL imports or needs it.
 """
 
 import argparse
+import resource
 import json
 import re
 import statistics
@@ -273,6 +274,8 @@ def main():
         "images_per_s": {"median": statistics.median(ips), "min": ips[0], "max": ips[-1]},
         "ms_per_pass": {"median": statistics.median(ms), "min": min(ms), "max": max(ms)},
         "pass_ms": ms,
+        # the whole process, as sphere-bench reports its own (Linux: ru_maxrss in KiB)
+        "peak_host_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     }
     if a.json:
         json.dump(result, sys.stdout, indent=2)

@@ -23,7 +23,7 @@
 typedef struct script_case {
     const char *name;
     const char *valued;        /* an option that takes a value: given last, without one */
-    const char *bad[4];        /* argument lists with a bad value for their first option */
+    const char *bad[5];        /* argument lists with a bad value for their first option */
 } script_case;
 
 static const script_case k_scripts[] = {
@@ -33,7 +33,7 @@ static const script_case k_scripts[] = {
     {"lfw_pipeline.sh", "--work", {"--threads 0", "--threads x1", NULL, NULL}},
     {"experiments/mnist_2d.sh", "--iters", {"--iters 0", "--iters abc", "--losses m5", "--seed 1x"}},
     {"experiments/lfw_view1.sh", "--work", {"--iters 9", "--losses softmax,bogus", "--seed -1",
-                                            "--losses ,"}},
+                                            "--losses ,", "--landmarks bogus"}},
 };
 
 /* The folders scanned for scripts, relative to scripts_dir(). */
@@ -176,7 +176,7 @@ static void test_bad_values(void **state)
 {
     (void)state;
     for (size_t i = 0; i < N_SCRIPTS; i++)
-        for (int b = 0; b < 4 && k_scripts[i].bad[b]; b++) {
+        for (int b = 0; b < 5 && k_scripts[i].bad[b]; b++) {
             char option[64];
             assert_int_equal(sscanf(k_scripts[i].bad[b], "%63s", option), 1);
             expect_usage_error(k_scripts[i].name, k_scripts[i].bad[b], option);
