@@ -72,18 +72,19 @@ static int env_choice(const char *name, const char *const *choices, int n)
 static sc_status resolve_gemm(sc_gemm_provider requested, const sc_device_info *info,
                               sc_gemm_provider *out, sc_error *err)
 {
-    static const char *const names[] = {"clblast", "host"};
-    static const sc_gemm_provider values[] = {SC_GEMM_CLBLAST, SC_GEMM_HOST};
-    int i = requested == SC_GEMM_AUTO ? env_choice("SPHERECL_GEMM", names, 2) : -1;
+    static const char *const names[] = {"clblast", "host", "dnnl", "onednn"};
+    static const sc_gemm_provider values[] = {SC_GEMM_CLBLAST, SC_GEMM_HOST, SC_GEMM_DNNL,
+                                              SC_GEMM_DNNL};
+    int i = requested == SC_GEMM_AUTO ? env_choice("SPHERECL_GEMM", names, 4) : -1;
     if (i == -2)
-        return sc_fail(err, SC_ERR_ARG, "SPHERECL_GEMM='%s': expected clblast or host",
+        return sc_fail(err, SC_ERR_ARG, "SPHERECL_GEMM='%s': expected clblast, host or dnnl",
                        getenv("SPHERECL_GEMM"));
     if (requested != SC_GEMM_AUTO)
         *out = requested;
     else if (i >= 0)
         *out = values[i];
-    else /* host BLAS only makes sense where device memory is host memory */
-        *out = (info->type & CL_DEVICE_TYPE_CPU) ? SC_GEMM_HOST : SC_GEMM_CLBLAST;
+    else /* a host GEMM only makes sense where device memory is host memory */
+        *out = (info->type & CL_DEVICE_TYPE_CPU) ? SC_GEMM_DNNL : SC_GEMM_CLBLAST;
     return SC_OK;
 }
 
@@ -243,6 +244,7 @@ const char *sc_gemm_provider_name(sc_gemm_provider provider)
     case SC_GEMM_AUTO: return "auto";
     case SC_GEMM_CLBLAST: return "clblast";
     case SC_GEMM_HOST: return "host-blas";
+    case SC_GEMM_DNNL: return "dnnl-sgemm";
     }
     return "?";
 }

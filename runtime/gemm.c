@@ -82,7 +82,7 @@ sc_status sc_gemm_timed(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev, double
     if (ev)
         *ev = NULL;
     SC_TRY(gemm_check(ctx, g));
-    if (ctx->gemm == SC_GEMM_HOST)
+    if (ctx->gemm == SC_GEMM_HOST || ctx->gemm == SC_GEMM_DNNL)
         return sc_gemm_host(ctx, g, ev, host_ms);
     return gemm_clblast(ctx, g, ev);
 }

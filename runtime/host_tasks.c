@@ -15,6 +15,7 @@
 #include "ctx_internal.h"
 
 #include <cblas.h>
+#include <oneapi/dnnl/dnnl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ typedef struct gemm_job {
     cl_mem mems[SC_HOST_TASK_MAX_BUFFERS];
     int n_mems;
     sc_gemm_args g;  /* the GEMM's arguments when fn is the GEMM (user points here) */
+    int dnnl;        /* the GEMM runs on oneDNN's sgemm, else on the host BLAS */
     cl_event before; /* the marker: inputs are ready */
     cl_event done;   /* user event the queue's barrier waits on */
     double *ms;      /* where to store the host time (NULL: not profiled) */
@@ -44,7 +46,39 @@ struct sc_gemm_worker {
     sc_status error_status;
 };
 
-/* The GEMM on host pointers to the buffers' first floats. */
+/* One GEMM on oneDNN's dnnl_sgemm, which is row-major only: a column-major
+ * C = op(A) op(B) is the row-major C^T = op(B)^T op(A)^T. */
+static sc_status one_dnnl_sgemm(const sc_gemm_args *g, const float *a, const float *b, float *c,
+                           sc_error *err)
+{
+    char ta = g->trans_a ? 'T' : 'N', tb = g->trans_b ? 'T' : 'N';
+    dnnl_status_t st =
+        g->layout == SC_ROW_MAJOR
+            ? dnnl_sgemm(ta, tb, (dnnl_dim_t)g->m, (dnnl_dim_t)g->n, (dnnl_dim_t)g->k, g->alpha,
+                         a, (dnnl_dim_t)g->lda, b, (dnnl_dim_t)g->ldb, g->beta, c,
+                         (dnnl_dim_t)g->ldc)
+            : dnnl_sgemm(tb, ta, (dnnl_dim_t)g->n, (dnnl_dim_t)g->m, (dnnl_dim_t)g->k, g->alpha,
+                         b, (dnnl_dim_t)g->ldb, a, (dnnl_dim_t)g->lda, g->beta, c,
+                         (dnnl_dim_t)g->ldc);
+    if (st != dnnl_success)
+        return sc_fail(err, st == dnnl_out_of_memory ? SC_ERR_NOMEM : SC_ERR_ARG,
+                       "oneDNN sgemm %zux%zux%zu failed (dnnl_status_t %d)", g->m, g->n, g->k,
+                       (int)st);
+    return SC_OK;
+}
+
+/* The GEMM on oneDNN's sgemm, on host pointers to the buffers' first floats. */
+static sc_status gemm_on_dnnl(const sc_gemm_args *g, const float *a, const float *b, float *c,
+                              sc_error *err)
+{
+    size_t batch = g->batch ? g->batch : 1;
+    for (size_t i = 0; i < batch; i++)
+        SC_TRY(one_dnnl_sgemm(g, a + g->a_off + i * g->a_stride, b + g->b_off + i * g->b_stride,
+                         c + g->c_off + i * g->c_stride, err));
+    return SC_OK;
+}
+
+/* The GEMM on the host BLAS, on host pointers to the buffers' first floats. */
 static void gemm_on_host(const sc_gemm_args *g, const float *a, const float *b, float *c)
 {
     enum CBLAS_ORDER order = g->layout == SC_ROW_MAJOR ? CblasRowMajor : CblasColMajor;
@@ -120,8 +154,10 @@ static double now_ms(void)
 /* The GEMM as a host task: ptrs are A, B, C. */
 static sc_status run_gemm(void *user, float **ptrs, sc_error *err)
 {
-    (void)err;
-    gemm_on_host(user, ptrs[0], ptrs[1], ptrs[2]);
+    const gemm_job *j = user;
+    if (j->dnnl)
+        return gemm_on_dnnl(&j->g, ptrs[0], ptrs[1], ptrs[2], err);
+    gemm_on_host(&j->g, ptrs[0], ptrs[1], ptrs[2]);
     return SC_OK;
 }
 
@@ -154,7 +190,7 @@ static int call_task(sc_gemm_worker *w, gemm_job *j, const mapping *maps, int n)
         ptrs[i] = j->mems[i] ? mapped(maps, n, j->mems[i]) : NULL;
     sc_error err = {0};
     double t0 = now_ms();
-    sc_status st = j->fn(j->fn == run_gemm ? (void *)&j->g : j->user, ptrs, &err);
+    sc_status st = j->fn(j->fn == run_gemm ? (void *)j : j->user, ptrs, &err);
     if (j->ms)
         *j->ms = now_ms() - t0;
     if (st != SC_OK)
@@ -312,6 +348,7 @@ sc_status sc_gemm_host(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev, double 
         return sc_fail(&ctx->err, SC_ERR_NOMEM, "out of host memory for a GEMM");
     j->fn = run_gemm;
     j->g = *g;
+    j->dnnl = ctx->gemm == SC_GEMM_DNNL;
     j->mems[0] = g->a;
     j->mems[1] = g->b;
     j->mems[2] = g->c;

@@ -46,7 +46,7 @@
 /* Timed runs of the big convolution (after one warm-up). */
 #define TIMING_REPS 3
 
-static const sc_gemm_provider k_providers[] = {SC_GEMM_HOST, SC_GEMM_CLBLAST};
+static const sc_gemm_provider k_providers[] = {SC_GEMM_DNNL, SC_GEMM_HOST, SC_GEMM_CLBLAST};
 #define N_PROVIDERS (sizeof k_providers / sizeof k_providers[0])
 
 /* ================================================================ helpers */

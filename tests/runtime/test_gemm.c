@@ -155,6 +155,7 @@ static void all_cases(sc_ctx *ctx, sc_gemm_provider provider)
 
 static void test_gemm_host(void **state) { all_cases(*state, SC_GEMM_HOST); }
 static void test_gemm_clblast(void **state) { all_cases(*state, SC_GEMM_CLBLAST); }
+static void test_gemm_dnnl(void **state) { all_cases(*state, SC_GEMM_DNNL); }
 
 static void test_gemm_argument_errors(void **state)
 {
@@ -186,6 +187,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemm_host),
+        cmocka_unit_test(test_gemm_dnnl),
         cmocka_unit_test(test_gemm_clblast),
         cmocka_unit_test(test_gemm_argument_errors),
     };
