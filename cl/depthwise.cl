@@ -50,10 +50,38 @@ inline float dw_output(__global const float *xp, __global const float *wp, const
     return sum;
 }
 
+/* 8 consecutive outputs ow0..ow0+7 of an interior run (every tap inside the
+ * row): stride 1 reads 8 consecutive inputs per tap; stride 2 the even ones
+ * of 15, as two loads of 8 (never past the last input the outputs use). */
+inline float8 dw_outputs8(__global const float *xp, __global const float *wp, const float b,
+                          const int H, const int W, const int kh, const int kw, const int sw,
+                          const int h0, const int w0)
+{
+    float8 acc = (float8)(b);
+    for (int ky = 0; ky < kh; ky++) {
+        const int ih = h0 + ky;
+        if (ih < 0 || ih >= H)
+            continue;
+        __global const float *xr = xp + ih * W + w0;
+        for (int kx = 0; kx < kw; kx++) {
+            float8 v;
+            if (sw == 1) {
+                v = vload8(0, xr + kx);
+            } else {
+                const float8 lo8 = vload8(0, xr + kx), hi8 = vload8(0, xr + kx + 7);
+                v = (float8)(lo8.even, hi8.odd);
+            }
+            acc += wp[ky * kw + kx] * v;
+        }
+    }
+    return acc;
+}
+
 /* The CPU form: one work-item per output row (n, c, oh), N*C*OH items. The
  * outputs whose taps are all inside the row (ow in [lo, hi)) go 8 at a time
- * as float8 (stride 1: 8 consecutive inputs per tap; stride 2: the even
- * lanes of 16), the few at the borders one by one. */
+ * (stride 1 or 2; the last group overlaps the one before rather than leaving
+ * a scalar tail: it writes the same values again), the few at the borders
+ * one by one. */
 __kernel void dw_forward_rows(const int rows, __global const float *x, __global const float *w,
                               __global const float *bias, const int has_bias, const int C,
                               const int H, const int W, const int kh, const int kw,
@@ -72,27 +100,15 @@ __kernel void dw_forward_rows(const int rows, __global const float *x, __global 
     /* interior: ow*sw - pw >= 0 and ow*sw - pw + kw - 1 <= W - 1 */
     const int lo = min(OW, (pw + sw - 1) / sw);
     const int hi = max(lo, min(OW, (W - kw + pw) / sw + 1));
-    for (int ow = 0; ow < lo; ow++)
-        yp[ow] = dw_output(xp, wp, b, H, W, kh, kw, h0, ow * sw - pw);
-    int ow = lo;
-    /* a stride-2 float8 reads 16 inputs: the last one must be in the row */
-    const int vec_hi = sw == 1 ? hi : (sw == 2 ? min(hi, (W - kw + pw - 15) / 2 + 1) : lo);
-    for (; ow + 8 <= vec_hi; ow += 8) {
-        float8 acc = (float8)(b);
-        for (int ky = 0; ky < kh; ky++) {
-            const int ih = h0 + ky;
-            if (ih < 0 || ih >= H)
-                continue;
-            __global const float *xr = xp + ih * W + ow * sw - pw;
-            for (int kx = 0; kx < kw; kx++) {
-                const float wk = wp[ky * kw + kx];
-                const float8 v = sw == 1 ? vload8(0, xr + kx) : vload16(0, xr + kx).even;
-                acc += wk * v;
-            }
-        }
-        vstore8(acc, 0, yp + ow);
+    const int vector = (sw == 1 || sw == 2) && hi - lo >= 8;
+    int ow = vector ? lo : 0;
+    for (int o = 0; o < ow; o++)
+        yp[o] = dw_output(xp, wp, b, H, W, kh, kw, h0, o * sw - pw);
+    for (; vector && ow < hi; ow += 8) {
+        const int o = min(ow, hi - 8);
+        vstore8(dw_outputs8(xp, wp, b, H, W, kh, kw, sw, h0, o * sw - pw), 0, yp + o);
     }
-    for (; ow < OW; ow++)
+    for (ow = vector ? hi : ow; ow < OW; ow++)
         yp[ow] = dw_output(xp, wp, b, H, W, kh, kw, h0, ow * sw - pw);
 }
 
