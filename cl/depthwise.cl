@@ -1,35 +1,9 @@
 /* Depthwise convolution (group == channels == outputs): direct kernels, no
  * im2col. Each channel c has one kh x kw filter w[c][ky][kx]. A GEMM would be
  * C tiny matrix products, so direct loops are faster here and need no
- * workspace. Every kernel bounds-checks its global id. */
+ * workspace. 1-D kernels bounds-check their global id (the runtime rounds
+ * 1-D launches up); the others run over exact ranges. */
 
-
-/* y[n][c][oh][ow] = bias[c] + sum_{ky,kx} w[c][ky][kx] * x[n][c][oh*sh-ph+ky][ow*sw-pw+kx];
- * one work-item per output element over an (OW, OH, N*C) range (no index
- * division; consecutive items along ow). The GPU form. */
-__kernel void dw_forward(__global const float *x, __global const float *w,
-                         __global const float *bias, const int has_bias, const int C,
-                         const int H, const int W, const int kh, const int kw, const int sh,
-                         const int sw, const int ph, const int pw, __global float *y)
-{
-    const int ow = get_global_id(0), oh = get_global_id(1), plane = get_global_id(2);
-    const int OW = get_global_size(0), OH = get_global_size(1), c = plane % C;
-    __global const float *xp = x + (size_t)plane * H * W;
-    __global const float *wp = w + c * kh * kw;
-    const int h0 = oh * sh - ph, w0 = ow * sw - pw;
-    float sum = has_bias ? bias[c] : 0.0f;
-    for (int ky = 0; ky < kh; ky++) {
-        const int ih = h0 + ky;
-        if (ih < 0 || ih >= H)
-            continue;
-        for (int kx = 0; kx < kw; kx++) {
-            const int iw = w0 + kx;
-            if (iw >= 0 && iw < W)
-                sum += wp[ky * kw + kx] * xp[ih * W + iw];
-        }
-    }
-    y[((size_t)plane * OH + oh) * OW + ow] = sum;
-}
 
 /* One output of a row (the taps that fall inside the image). */
 inline float dw_output(__global const float *xp, __global const float *wp, const float b,
@@ -48,6 +22,22 @@ inline float dw_output(__global const float *xp, __global const float *wp, const
         }
     }
     return sum;
+}
+
+/* y[n][c][oh][ow] = bias[c] + sum_{ky,kx} w[c][ky][kx] * x[n][c][oh*sh-ph+ky][ow*sw-pw+kx];
+ * one work-item per output element over an (OW, OH, N*C) range (no index
+ * division; consecutive items along ow). The GPU form. */
+__kernel void dw_forward(__global const float *x, __global const float *w,
+                         __global const float *bias, const int has_bias, const int C,
+                         const int H, const int W, const int kh, const int kw, const int sh,
+                         const int sw, const int ph, const int pw, __global float *y)
+{
+    const int ow = get_global_id(0), oh = get_global_id(1), plane = get_global_id(2);
+    const int OW = get_global_size(0), OH = get_global_size(1), c = plane % C;
+    __global const float *xp = x + (size_t)plane * H * W;
+    __global const float *wp = w + c * kh * kw;
+    y[((size_t)plane * OH + oh) * OW + ow] =
+        dw_output(xp, wp, has_bias ? bias[c] : 0.0f, H, W, kh, kw, oh * sh - ph, ow * sw - pw);
 }
 
 /* 8 consecutive outputs ow0..ow0+7 of an interior run (every tap inside the

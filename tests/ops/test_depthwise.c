@@ -4,11 +4,33 @@
 #include "conf_check.h"
 #include "suite_dense.h"
 
+#include <stdlib.h>
+
 static void test_depthwise_suite(void **state)
 {
     (void)state;
-    /* 4 cases x 4-5 rows, 5 error rows */
-    sc_test_run_suite(sc_conf_depthwise, 4 * 4 + 5);
+    /* 6 cases x 4-5 rows, 5 error rows */
+    sc_test_run_suite(sc_conf_depthwise, 6 * 4 + 5);
+}
+
+/* The forward's other form: an item per output, the GPU form on this CPU device
+ * (the row form is this device's default), and a bad value named. */
+static void test_depthwise_suite_items_form(void **state)
+{
+    (void)state;
+    setenv("SPHERECL_DEPTHWISE", "items", 1);
+    sc_test_run_suite(sc_conf_depthwise, 6 * 4 + 5);
+    setenv("SPHERECL_DEPTHWISE", "both", 1);
+    sc_test_bufs B = sc_test_bufs_open();
+    sc_conv_params p = {.num_output = 4, .kernel_h = 3, .kernel_w = 3, .stride_h = 1,
+                        .stride_w = 1, .pad_h = 1, .pad_w = 1, .group = 4};
+    sc_test_expect_error(B.ctx,
+                         sc_depthwise_forward(B.plan, "dw3", &p, (sc_shape){2, 4, 6, 5}, B.a,
+                                              (sc_shape){4, 1, 3, 3}, B.a, NULL, B.b),
+                         SC_ERR_ARG, "dw3 (DepthwiseConvolution)", "SPHERECL_DEPTHWISE='both'",
+                         NULL);
+    unsetenv("SPHERECL_DEPTHWISE");
+    sc_test_bufs_close(&B);
 }
 
 static void test_depthwise_errors(void **state)
@@ -67,6 +89,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_depthwise_errors),
         cmocka_unit_test(test_depthwise_suite),
+        cmocka_unit_test(test_depthwise_suite_items_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
