@@ -67,26 +67,14 @@ inline float8 dw_outputs8(__global const float *xp, __global const float *wp, co
     return acc;
 }
 
-/* The CPU form: one work-item per output row (n, c, oh), N*C*OH items. The
- * outputs whose taps are all inside the row (ow in [lo, hi)) go 8 at a time
- * (stride 1 or 2; the last group overlaps the one before rather than leaving
- * a scalar tail: it writes the same values again), the few at the borders
- * one by one. */
-__kernel void dw_forward_rows(const int rows, __global const float *x, __global const float *w,
-                              __global const float *bias, const int has_bias, const int C,
-                              const int H, const int W, const int kh, const int kw,
-                              const int sh, const int sw, const int ph, const int pw,
-                              const int OH, const int OW, __global float *y)
+/* One output row: the outputs whose taps are all inside the row (ow in
+ * [lo, hi)) go 8 at a time (stride 1 or 2; the last group overlaps the one
+ * before rather than leaving a scalar tail: it writes the same values again),
+ * the few at the borders one by one. */
+inline void dw_row(__global const float *xp, __global const float *wp, const float b,
+                   const int H, const int W, const int kh, const int kw, const int sw,
+                   const int pw, const int h0, const int OW, __global float *yp)
 {
-    const int row = get_global_id(0);
-    if (row >= rows)
-        return;
-    const int oh = row % OH, plane = row / OH, c = plane % C;
-    __global const float *xp = x + (size_t)plane * H * W;
-    __global const float *wp = w + c * kh * kw;
-    __global float *yp = y + (size_t)row * OW;
-    const float b = has_bias ? bias[c] : 0.0f;
-    const int h0 = oh * sh - ph;
     /* interior: ow*sw - pw >= 0 and ow*sw - pw + kw - 1 <= W - 1 */
     const int lo = min(OW, (pw + sw - 1) / sw);
     const int hi = max(lo, min(OW, (W - kw + pw) / sw + 1));
@@ -100,6 +88,28 @@ __kernel void dw_forward_rows(const int rows, __global const float *x, __global 
     }
     for (ow = vector ? hi : ow; ow < OW; ow++)
         yp[ow] = dw_output(xp, wp, b, H, W, kh, kw, h0, ow * sw - pw);
+}
+
+/* The CPU form: one work-item per (n, c) plane, N*C items, each computing its
+ * OH rows with dw_row (enough work per item to amortise its start on the
+ * small maps of the last stages). */
+__kernel void dw_forward_planes(const int planes, __global const float *x,
+                                __global const float *w, __global const float *bias,
+                                const int has_bias, const int C, const int H, const int W,
+                                const int kh, const int kw, const int sh, const int sw,
+                                const int ph, const int pw, const int OH, const int OW,
+                                __global float *y)
+{
+    const int plane = get_global_id(0);
+    if (plane >= planes)
+        return;
+    const int c = plane % C;
+    __global const float *xp = x + (size_t)plane * H * W;
+    __global const float *wp = w + c * kh * kw;
+    const float b = has_bias ? bias[c] : 0.0f;
+    for (int oh = 0; oh < OH; oh++)
+        dw_row(xp, wp, b, H, W, kh, kw, sw, pw, oh * sh - ph, OW,
+               y + ((size_t)plane * OH + oh) * OW);
 }
 
 /* dx[n][c][h][w] = beta * dx + sum over the windows (oh, ow) covering the
