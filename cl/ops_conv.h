@@ -66,7 +66,7 @@ size_t sc_conv_workspace_floats(sc_shape in, const sc_conv_params *p, int chunk_
 size_t sc_conv_workspace_needed(sc_ctx *ctx, sc_shape in, const sc_conv_params *p,
                                 int chunk_images);
 
-/* "GEMM host-blas, conv dnnl (oneDNN 2.6.3, avx512_core_bf16)", or "..., conv
+/* "GEMM dnnl-sgemm, conv dnnl (oneDNN 2.6.3, avx512_core_bf16)", or "..., conv
  * opencl (im2col + GEMM)": the providers and what runs under them, for the
  * apps' start-up lines and sphere-devices. */
 void sc_providers_describe(sc_gemm_provider gemm, sc_conv_provider conv, char *buf, size_t cap);

@@ -1,5 +1,6 @@
 /* sc_gemm: argument checks shared by both providers, then dispatch to
- * CLBlast (device kernels) or OpenBLAS on mapped buffers (CPU devices). */
+ * CLBlast (device kernels), or oneDNN's sgemm or OpenBLAS on mapped buffers
+ * (CPU devices). */
 #include "ctx_internal.h"
 
 #include <clblast_c.h>

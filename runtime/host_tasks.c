@@ -1,6 +1,7 @@
 /* Host tasks: work that runs on the host over device buffers, in queue
- * order, without the caller ever waiting: the host BLAS GEMM for CPU devices
- * (their buffers live in host memory and OpenBLAS is several times faster
+ * order, without the caller ever waiting: the host GEMM for CPU devices
+ * (oneDNN's sgemm or OpenBLAS: their buffers live in host memory and both are
+ * several times faster
  * there than CLBlast's generic kernels compiled by PoCL), and any other host
  * provider (sc_host_task).
  *

@@ -301,9 +301,10 @@ typedef struct sc_gemm_args {
 } sc_gemm_args;
 
 /* Checks shapes against the buffers' sizes (error names the operand), then
- * enqueues on the context's GEMM provider (the caller never waits: the host
- * provider runs OpenBLAS on the context's GEMM thread, in queue order). ev
- * (may be NULL) receives an event that completes with the GEMM. */
+ * enqueues on the context's GEMM provider (the caller never waits: a host
+ * provider runs oneDNN's sgemm or OpenBLAS on the context's GEMM thread, in
+ * queue order). ev (may be NULL) receives an event that completes with the
+ * GEMM. */
 sc_status sc_gemm(sc_ctx *ctx, const sc_gemm_args *g);
 sc_status sc_gemm_ev(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev);
 

@@ -6,7 +6,7 @@
 
 #include "conformance.h"
 
-/* Convolution under both GEMM providers (host BLAS and CLBlast; the
+/* Convolution under every GEMM provider (oneDNN sgemm, host BLAS, CLBlast; the
  * context's provider is restored afterwards): odd shapes, batch 1, stride 2
  * edges, 1x1 batched and one image at a time, a rectangular kernel with
  * groups, no bias, workspaces smaller than the batch (chunks). Forward

@@ -1,5 +1,5 @@
 /* sc_gemm against a plain C reference with double accumulation, for both
- * providers (CLBlast and host BLAS), both layouts, all four transpose
+ * providers (CLBlast, oneDNN's sgemm and OpenBLAS), both layouts, all four transpose
  * combinations, sizes 1x1x1, 17x33x9 and 256x300x129, with offsets, padded
  * leading dimensions and a strided batch.
  *
