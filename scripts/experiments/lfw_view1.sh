@@ -32,10 +32,11 @@ Reproduces the LFW View 1 table and training curves of README.md from scratch:
      DOCS/lfw_view1_detect_curves.png (sphere-plot of every run's --log-json).
 Needs build/ (cmake). Every long step runs at nice 19.
 Expected run time on the 2-core development machine (PoCL CPU device, oneDNN
-convolutions, otherwise idle; measured 2026-12-05 at 300 iterations): 15 s to align,
-about 100 img/s of training (3.2 minutes per loss at the default 600 iterations) and
-about a minute per evaluation: 15 minutes for the three losses; several times longer
-beside other work (11.6 img/s beside a CI run).
+convolutions, otherwise idle; measured 2026-12-05 at 1500 iterations): 3 s to align,
+about 160 img/s of training (5 minutes per loss at the default 1500 iterations) and
+about a minute per evaluation: 18 minutes for the three losses; with --landmarks
+detect, 12 minutes more for sphere-detect (18.7 photos/s). Several times longer beside
+other work.
 
 options:
   --work DIR      where crops, lists, nets, snapshots and logs go
@@ -43,8 +44,8 @@ options:
                   with --landmarks detect)
   --landmarks given|detect
                   where the 5 landmarks come from: lfw_landmark_150px.txt, or
-                  sphere-detect on every photo (adds about 14 minutes) (default: given)
-  --iters N       training iterations per loss (default: 600)
+                  sphere-detect on every photo (adds about 12 minutes) (default: given)
+  --iters N       training iterations per loss (default: 1500, 7.2 epochs)
   --seed N        weight fillers, data order, mirroring (default: 1)
   --losses LIST   comma list of softmax, m1, m2, m3, m4 (default: softmax,m2,m4)
   --docs DIR      where the curves PNG goes (default: docs/ of the checkout)
@@ -58,7 +59,7 @@ exit status: 0 success, 1 the work failed, 2 usage error or input refused before
 EOF
 }
 
-WORK="" ITERS=600 SEED=1 LOSSES="softmax,m2,m4" DOCS="$ROOT/docs" REUSE=0 DEVICE=() LANDMARKS=given
+WORK="" ITERS=1500 SEED=1 LOSSES="softmax,m2,m4" DOCS="$ROOT/docs" REUSE=0 DEVICE=() LANDMARKS=given
 while [ $# -gt 0 ]; do
     exp_option "$@"
     [ "$EXP_SHIFT" = 0 ] || { shift "$EXP_SHIFT"; continue; }
@@ -234,7 +235,7 @@ results() {
         done
     } >"$WORK/results.md"
     cat "$WORK/results.md"
-    "$BIN/sphere-plot" "${curves[@]}" --out "$DOCS/lfw_view1${SUFFIX}_curves.png" \
+    "$BIN/sphere-plot" "${curves[@]}" --out "$DOCS/lfw_view1${SUFFIX//-/_}_curves.png" \
         --title "SphereFace-4 on LFW DevTrain, $LANDMARKS_TITLE landmarks ($ITERS iterations, batch 32, seed $SEED)"
 }
 
