@@ -88,7 +88,10 @@ static int figure_start(figure *fg, const plot_args *a, int w, int h)
     }
     fg->top = 0;
     if (a->title) {
+        /* one step above the charts' text, smaller when that would not fit */
         int s = a->scale + 1;
+        while (s > 1 && sc_text_width(a->title, s) > fg->cv.img.w - 8)
+            s--;
         sc_canvas_text(&fg->cv, (fg->cv.img.w - sc_text_width(a->title, s)) / 2, 4 * s, a->title,
                        0x000000, s, 0);
         fg->top = sc_text_height(s) + 6 * s;
