@@ -5,7 +5,6 @@
 
 #include <limits.h>
 #include <math.h>
-#include <stdio.h>
 
 #define PROGRAM "batchnorm"
 static const char *const BN = "BatchNorm";
@@ -66,16 +65,6 @@ size_t sc_batchnorm_saved_floats(const sc_batchnorm_params *p, sc_shape in)
 size_t sc_batchnorm_work_floats(const sc_batchnorm_params *p, sc_shape in)
 {
     return p->use_global_stats ? 0 : 2 * (size_t)in.n * (size_t)in.c + 2 * (size_t)in.c;
-}
-
-/* A kernel over a (HW, N*C) range: dimension 1 is the (n, c) plane. */
-static sc_status launch_planes(sc_plan *plan, const char *name, const char *kernel, sc_shape in,
-                               size_t nargs, const sc_arg *args)
-{
-    char label[256];
-    snprintf(label, sizeof label, "%s/%s", name, kernel);
-    size_t global[2] = {(size_t)in.h * (size_t)in.w, (size_t)in.n * (size_t)in.c};
-    return sc_plan_kernel(plan, label, PROGRAM, kernel, NULL, 2, global, NULL, nargs, args);
 }
 
 /* Training statistics: the planes' sums, the means, the planes' squared
@@ -147,7 +136,7 @@ sc_status sc_batchnorm_forward(sc_plan *plan, const char *name, const sc_batchno
                                        SC_ARG_MEM(mean_blob), SC_ARG_MEM(var_blob),
                                        SC_ARG_MEM(scale_factor), SC_ARG_MEM(saved))));
     }
-    return launch_planes(plan, name, "bn_normalize", in,
+    return sc_op_launch_planes(plan, name, PROGRAM, "bn_normalize", in,
                          SC_ARGS(SC_ARG_INT(in.h * in.w), SC_ARG_INT(in.c), SC_ARG_MEM(x),
                                  SC_ARG_MEM(saved), SC_ARG_INT(training), SC_ARG_MEM(y)));
 }
@@ -170,7 +159,7 @@ sc_status sc_batchnorm_backward(sc_plan *plan, const char *name,
                        "%s (BatchNorm): the saved buffer must differ from dy and dx", name);
     int HW = in.h * in.w, planes = in.n * in.c;
     if (p->use_global_stats)
-        return launch_planes(plan, name, "bn_backward_global", in,
+        return sc_op_launch_planes(plan, name, PROGRAM, "bn_backward_global", in,
                              SC_ARGS(SC_ARG_INT(HW), SC_ARG_INT(in.c), SC_ARG_MEM(saved),
                                      SC_ARG_MEM(dy), SC_ARG_FLOAT(beta_dx), SC_ARG_MEM(dx)));
     SC_TRY(check_buffer(ctx, name, "work", work, sc_batchnorm_work_floats(p, in), in));
@@ -181,7 +170,7 @@ sc_status sc_batchnorm_backward(sc_plan *plan, const char *name,
     SC_TRY(sc_op_launch_1d(plan, name, PROGRAM, "bn_backward_means", (size_t)in.c,
                            SC_ARGS(SC_ARG_INT(in.n), SC_ARG_INT(in.c), SC_ARG_FLOAT(m),
                                    SC_ARG_MEM(work))));
-    return launch_planes(plan, name, "bn_backward_train", in,
+    return sc_op_launch_planes(plan, name, PROGRAM, "bn_backward_train", in,
                          SC_ARGS(SC_ARG_INT(HW), SC_ARG_INT(in.c), SC_ARG_MEM(saved),
                                  SC_ARG_MEM(work), SC_ARG_INT(2 * planes), SC_ARG_MEM(dy),
                                  SC_ARG_FLOAT(beta_dx), SC_ARG_MEM(dx)));

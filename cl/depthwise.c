@@ -194,27 +194,22 @@ static sc_status record_backward_filter(sc_plan *plan, const char *name, const d
                                        SC_ARG_MEM(x), SC_ARG_MEM(dy), SC_ARG_MEM(dw)));
 }
 
-/* The backward's operand checks, then one oneDNN task. */
-static sc_status backward_on_dnnl(sc_plan *plan, const char *name, const sc_depthwise_params *p,
-                               const dw_geom *g, sc_shape in, cl_mem x, sc_shape w_shape,
-                               cl_mem w, cl_mem dy, cl_mem dx, float beta_dx, cl_mem dw,
-                               cl_mem db)
+/* The backward's operand checks, for whichever provider runs it. */
+static sc_status backward_checks(sc_ctx *ctx, const char *name, sc_shape in, cl_mem x,
+                                 sc_shape w_shape, cl_mem w, cl_mem dy, cl_mem dx, cl_mem dw)
 {
-    sc_ctx *ctx = sc_plan_ctx(plan);
     if (dw) {
         SC_TRY(sc_conv_check_tensor(ctx, name, OP, "input", x, in));
         SC_TRY(sc_conv_check_tensor(ctx, name, OP, "weight diff", dw, w_shape));
     }
-    if (dx) {
-        SC_TRY(sc_conv_check_tensor(ctx, name, OP, "weight", w, w_shape));
-        SC_TRY(sc_conv_check_tensor(ctx, name, OP, "input diff", dx, in));
-        if (dx == dy)
-            return sc_fail(sc_ctx_error(ctx), SC_ERR_ARG,
-                           "%s (" OP "): input diff and output diff are the same buffer", name);
-    }
-    sc_conv_params q = dnnl_params(p, g);
-    return sc_conv_dnnl_backward(plan, name, OP, &q, in, out_shape(g), x, w, dy, dx, beta_dx, dw,
-                                 db);
+    if (!dx)
+        return SC_OK;
+    SC_TRY(sc_conv_check_tensor(ctx, name, OP, "weight", w, w_shape));
+    SC_TRY(sc_conv_check_tensor(ctx, name, OP, "input diff", dx, in));
+    if (dx == dy)
+        return sc_fail(sc_ctx_error(ctx), SC_ERR_ARG,
+                       "%s (" OP "): input diff and output diff are the same buffer", name);
+    return SC_OK;
 }
 
 sc_status sc_depthwise_backward(sc_plan *plan, const char *name, const sc_depthwise_params *p,
@@ -227,22 +222,17 @@ sc_status sc_depthwise_backward(sc_plan *plan, const char *name, const sc_depthw
     SC_TRY(sc_conv_check_tensor(ctx, name, OP, "output diff", dy, out_shape(&g)));
     if (p->bias_term && db)
         SC_TRY(sc_op_check_buffer(ctx, name, OP, "bias diff", db, (size_t)g.c));
-    if (on_dnnl(ctx))
-        return backward_on_dnnl(plan, name, p, &g, in, x, w_shape, w, dy, dx, beta_dx, dw, db);
+    SC_TRY(backward_checks(ctx, name, in, x, w_shape, w, dy, dx, dw));
+    if (on_dnnl(ctx)) {
+        sc_conv_params q = dnnl_params(p, &g);
+        return sc_conv_dnnl_backward(plan, name, OP, &q, in, out_shape(&g), x, w, dy, dx,
+                                     beta_dx, dw, db);
+    }
     if (p->bias_term && db)
         SC_TRY(sc_conv_bias_backward(plan, name, out_shape(&g), dy, db));
-    if (dw) {
-        SC_TRY(sc_conv_check_tensor(ctx, name, OP, "input", x, in));
-        SC_TRY(sc_conv_check_tensor(ctx, name, OP, "weight diff", dw, w_shape));
+    if (dw)
         SC_TRY(record_backward_filter(plan, name, &g, x, dy, dw));
-    }
-    if (dx) {
-        SC_TRY(sc_conv_check_tensor(ctx, name, OP, "weight", w, w_shape));
-        SC_TRY(sc_conv_check_tensor(ctx, name, OP, "input diff", dx, in));
-        if (dx == dy)
-            return sc_fail(sc_ctx_error(ctx), SC_ERR_ARG,
-                           "%s (" OP "): input diff and output diff are the same buffer", name);
+    if (dx)
         SC_TRY(record_backward_data(plan, name, &g, dy, w, beta_dx, dx));
-    }
     return SC_OK;
 }

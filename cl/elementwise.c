@@ -88,17 +88,6 @@ size_t sc_prelu_saved_floats(sc_shape in, int in_place)
     return in_place ? sc_shape_count(in) : 0;
 }
 
-/* An elementwise kernel over a (HW, N*C) range: dimension 1 is the (n, c)
- * plane, so a kernel finds the channel with one modulo per plane. */
-static sc_status launch_planes(sc_plan *plan, const char *name, const char *kernel, sc_shape in,
-                               size_t nargs, const sc_arg *args)
-{
-    char label[256];
-    snprintf(label, sizeof label, "%s/%s", name, kernel);
-    size_t global[2] = {(size_t)spatial(in), (size_t)in.n * (size_t)in.c};
-    return sc_plan_kernel(plan, label, PROGRAM, kernel, NULL, 2, global, NULL, nargs, args);
-}
-
 size_t sc_prelu_backward_work_floats(const sc_prelu_params *p, sc_shape in)
 {
     return (size_t)in.n * (p->channel_shared ? 1 : (size_t)in.c);
@@ -117,7 +106,7 @@ sc_status sc_prelu_forward(sc_plan *plan, const char *name, const sc_prelu_param
     SC_TRY(check_buffer(ctx, name, PRELU, "y", y, count, in));
     if (in_place)
         SC_TRY(check_saved(ctx, name, PRELU, x, saved, count, in));
-    return launch_planes(plan, name, "prelu_forward", in,
+    return sc_op_launch_planes(plan, name, PROGRAM, "prelu_forward", in,
                          SC_ARGS(SC_ARG_INT(spatial(in)), SC_ARG_INT(in.c),
                                  SC_ARG_INT(p->channel_shared != 0), SC_ARG_MEM(x),
                                  SC_ARG_MEM(slope), SC_ARG_MEM(y), SC_ARG_INT(in_place),
@@ -135,7 +124,7 @@ sc_status sc_prelu_forward_inference(sc_plan *plan, const char *name, const sc_p
     SC_TRY(check_buffer(ctx, name, PRELU, "slope", slope, sc_prelu_slope_count(p, in), in));
     /* the kernel reads x[i] before writing y[i] in the same work-item, so
      * x == y with in_place 0 rewrites y without saving it */
-    return launch_planes(plan, name, "prelu_forward", in,
+    return sc_op_launch_planes(plan, name, PROGRAM, "prelu_forward", in,
                          SC_ARGS(SC_ARG_INT(spatial(in)), SC_ARG_INT(in.c),
                                  SC_ARG_INT(p->channel_shared != 0), SC_ARG_MEM(y),
                                  SC_ARG_MEM(slope), SC_ARG_MEM(y), SC_ARG_INT(0), SC_ARG_MEM(y)));
@@ -158,7 +147,7 @@ sc_status sc_prelu_backward(sc_plan *plan, const char *name, const sc_prelu_para
     if (dx)
         SC_TRY(check_buffer(ctx, name, PRELU, "dx", dx, count, in));
     if (!dslope)
-        return dx ? launch_planes(plan, name, "prelu_backward_data", in,
+        return dx ? sc_op_launch_planes(plan, name, PROGRAM, "prelu_backward_data", in,
                                   SC_ARGS(SC_ARG_INT(spatial(in)), SC_ARG_INT(in.c),
                                           SC_ARG_INT(p->channel_shared != 0), SC_ARG_MEM(input),
                                           SC_ARG_MEM(slope), SC_ARG_MEM(dy),
@@ -223,7 +212,7 @@ sc_status sc_scale_forward(sc_plan *plan, const char *name, const sc_scale_param
     SC_TRY(check_buffer(ctx, name, SCALE, "y", y, count, in));
     if (in_place)
         SC_TRY(check_saved(ctx, name, SCALE, x, saved, count, in));
-    return launch_planes(plan, name, "scale_forward", in,
+    return sc_op_launch_planes(plan, name, PROGRAM, "scale_forward", in,
                          SC_ARGS(SC_ARG_INT(spatial(in)), SC_ARG_INT(in.c), SC_ARG_MEM(x),
                                  SC_ARG_MEM(gamma), SC_ARG_INT(p->bias_term != 0),
                                  SC_ARG_MEM(p->bias_term ? beta : gamma), SC_ARG_MEM(y),
@@ -270,7 +259,7 @@ sc_status sc_scale_backward(sc_plan *plan, const char *name, const sc_scale_para
     if (!dx)
         return SC_OK;
     SC_TRY(check_buffer(ctx, name, SCALE, "dx", dx, count, in));
-    return launch_planes(plan, name, "scale_backward_data", in,
+    return sc_op_launch_planes(plan, name, PROGRAM, "scale_backward_data", in,
                          SC_ARGS(SC_ARG_INT(spatial(in)), SC_ARG_INT(in.c), SC_ARG_MEM(gamma),
                                  SC_ARG_MEM(dy), SC_ARG_FLOAT(beta_dx), SC_ARG_MEM(dx)));
 }

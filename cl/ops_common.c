@@ -42,6 +42,15 @@ sc_status sc_op_launch_1d(sc_plan *plan, const char *name, const char *program,
     return sc_plan_kernel(plan, label, program, kernel, NULL, 1, &n, NULL, nargs, args);
 }
 
+sc_status sc_op_launch_planes(sc_plan *plan, const char *name, const char *program,
+                              const char *kernel, sc_shape in, size_t nargs, const sc_arg *args)
+{
+    char label[256];
+    snprintf(label, sizeof label, "%s/%s", name, kernel);
+    size_t global[2] = {(size_t)in.h * (size_t)in.w, (size_t)in.n * (size_t)in.c};
+    return sc_plan_kernel(plan, label, program, kernel, NULL, 2, global, NULL, nargs, args);
+}
+
 size_t sc_op_group_size(sc_ctx *ctx, size_t preferred)
 {
     size_t max = sc_ctx_info(ctx)->max_work_group, local = preferred;

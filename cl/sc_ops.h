@@ -47,6 +47,13 @@ sc_status sc_op_check_buffer(sc_ctx *ctx, const char *name, const char *op, cons
 sc_status sc_op_launch_1d(sc_plan *plan, const char *name, const char *program,
                           const char *kernel, size_t n, size_t nargs, const sc_arg *args);
 
+/* Records a kernel over a (H*W, N*C) range of the NCHW tensor `in`:
+ * dimension 1 is the (n, c) plane, so the kernel finds its channel with one
+ * modulo per plane rather than a division per element. Exact sizes, no
+ * rounding: the kernel needs no bound check. */
+sc_status sc_op_launch_planes(sc_plan *plan, const char *name, const char *program,
+                              const char *kernel, sc_shape in, size_t nargs, const sc_arg *args);
+
 /* The work-group size of a reduction kernel: `preferred` (a power of two),
  * halved until the device allows it. */
 size_t sc_op_group_size(sc_ctx *ctx, size_t preferred);
