@@ -106,12 +106,17 @@ static sc_status forward_form(sc_ctx *ctx, const char *name, int *rows)
     return SC_OK;
 }
 
+/* The forward, with the PReLU applied as each output is stored when act
+ * has a slope (one pass over y instead of two). */
 static sc_status record_forward(sc_plan *plan, const char *name, const sc_depthwise_params *p,
-                                const dw_geom *gp, cl_mem x, cl_mem w, cl_mem bias, cl_mem y)
+                                const dw_geom *gp, cl_mem x, cl_mem w, cl_mem bias,
+                                const sc_conv_prelu *act, cl_mem y)
 {
     dw_geom g = *gp;
     cl_mem b = p->bias_term ? bias : NULL;
     int has_bias = p->bias_term != 0;
+    cl_mem slope = act ? act->slope : NULL;
+    int has_act = slope != NULL, shared = has_act && act->channel_shared;
     int rows_form;
     SC_TRY(forward_form(sc_plan_ctx(plan), name, &rows_form));
     if (rows_form) {
@@ -124,7 +129,8 @@ static sc_status record_forward(sc_plan *plan, const char *name, const sc_depthw
                                        SC_ARG_INT(g.h), SC_ARG_INT(g.w), SC_ARG_INT(g.kh),
                                        SC_ARG_INT(g.kw), SC_ARG_INT(g.sh), SC_ARG_INT(g.sw),
                                        SC_ARG_INT(g.ph), SC_ARG_INT(g.pw), SC_ARG_INT(g.oh),
-                                       SC_ARG_INT(g.ow), SC_ARG_MEM(y)));
+                                       SC_ARG_INT(g.ow), SC_ARG_INT(has_act),
+                                       SC_ARG_INT(shared), SC_ARG_MEM(slope), SC_ARG_MEM(y)));
     }
     char label[256];
     snprintf(label, sizeof label, "%s/dw_forward", name);
@@ -134,7 +140,8 @@ static sc_status record_forward(sc_plan *plan, const char *name, const sc_depthw
                                   SC_ARG_INT(has_bias), SC_ARG_INT(g.c), SC_ARG_INT(g.h),
                                   SC_ARG_INT(g.w), SC_ARG_INT(g.kh), SC_ARG_INT(g.kw),
                                   SC_ARG_INT(g.sh), SC_ARG_INT(g.sw), SC_ARG_INT(g.ph),
-                                  SC_ARG_INT(g.pw), SC_ARG_MEM(y)));
+                                  SC_ARG_INT(g.pw), SC_ARG_INT(has_act), SC_ARG_INT(shared),
+                                  SC_ARG_MEM(slope), SC_ARG_MEM(y)));
 }
 
 sc_status sc_depthwise_forward(sc_plan *plan, const char *name, const sc_depthwise_params *p,
@@ -156,11 +163,7 @@ sc_status sc_depthwise_forward_prelu(sc_plan *plan, const char *name,
     /* The forward stays on these kernels under every provider: oneDNN's
      * depthwise forward with its reorders (and a PReLU post-op) took 4-9x
      * longer on MobileFaceNet's layers (sphere-bench --profile, batch 16). */
-    SC_TRY(record_forward(plan, name, p, &g, x, w, bias, y));
-    if (!act || !act->slope)
-        return SC_OK;
-    sc_prelu_params pp = {.channel_shared = act->channel_shared};
-    return sc_prelu_forward_inference(plan, name, &pp, out_shape(&g), y, act->slope);
+    return record_forward(plan, name, p, &g, x, w, bias, act, y);
 }
 
 static sc_status record_backward_data(sc_plan *plan, const char *name, const dw_geom *g,

@@ -5,6 +5,24 @@
  * 1-D launches up); the others run over exact ranges. */
 
 
+/* An inference net's PReLU fused into the store (act == 0: none), the
+ * formula of prelu_forward, so the fused and the separate pass agree. */
+inline float dw_act(const float v, const int act, const float a)
+{
+    return act ? fmax(v, 0.0f) + a * fmin(v, 0.0f) : v;
+}
+
+inline float8 dw_act8(const float8 v, const int act, const float a)
+{
+    return act ? fmax(v, 0.0f) + a * fmin(v, 0.0f) : v;
+}
+
+/* The slope of channel c (0: no activation). */
+inline float dw_slope(__global const float *slope, const int act, const int shared, const int c)
+{
+    return act ? slope[shared ? 0 : c] : 0.0f;
+}
+
 /* One output of a row (the taps that fall inside the image). */
 inline float dw_output(__global const float *xp, __global const float *wp, const float b,
                        const int H, const int W, const int kh, const int kw, const int h0,
@@ -24,20 +42,23 @@ inline float dw_output(__global const float *xp, __global const float *wp, const
     return sum;
 }
 
-/* y[n][c][oh][ow] = bias[c] + sum_{ky,kx} w[c][ky][kx] * x[n][c][oh*sh-ph+ky][ow*sw-pw+kx];
- * one work-item per output element over an (OW, OH, N*C) range (no index
- * division; consecutive items along ow). The GPU form. */
+/* y[n][c][oh][ow] = bias[c] + sum_{ky,kx} w[c][ky][kx] * x[n][c][oh*sh-ph+ky][ow*sw-pw+kx]
+ * (then PReLU when act); one work-item per output element over an
+ * (OW, OH, N*C) range (no index division; consecutive items along ow).
+ * The GPU form. */
 __kernel void dw_forward(__global const float *x, __global const float *w,
                          __global const float *bias, const int has_bias, const int C,
                          const int H, const int W, const int kh, const int kw, const int sh,
-                         const int sw, const int ph, const int pw, __global float *y)
+                         const int sw, const int ph, const int pw, const int act,
+                         const int shared, __global const float *slope, __global float *y)
 {
     const int ow = get_global_id(0), oh = get_global_id(1), plane = get_global_id(2);
     const int OW = get_global_size(0), OH = get_global_size(1), c = plane % C;
     __global const float *xp = x + (size_t)plane * H * W;
     __global const float *wp = w + c * kh * kw;
-    y[((size_t)plane * OH + oh) * OW + ow] =
+    const float v =
         dw_output(xp, wp, has_bias ? bias[c] : 0.0f, H, W, kh, kw, oh * sh - ph, ow * sw - pw);
+    y[((size_t)plane * OH + oh) * OW + ow] = dw_act(v, act, dw_slope(slope, act, shared, c));
 }
 
 /* 8 consecutive outputs ow0..ow0+7 of an interior run (every tap inside the
@@ -73,7 +94,8 @@ inline float8 dw_outputs8(__global const float *xp, __global const float *wp, co
  * the few at the borders one by one. */
 inline void dw_row(__global const float *xp, __global const float *wp, const float b,
                    const int H, const int W, const int kh, const int kw, const int sw,
-                   const int pw, const int h0, const int OW, __global float *yp)
+                   const int pw, const int h0, const int OW, const int act, const float a,
+                   __global float *yp)
 {
     /* interior: ow*sw - pw >= 0 and ow*sw - pw + kw - 1 <= W - 1 */
     const int lo = min(OW, (pw + sw - 1) / sw);
@@ -81,24 +103,27 @@ inline void dw_row(__global const float *xp, __global const float *wp, const flo
     const int vector = (sw == 1 || sw == 2) && hi - lo >= 8;
     int ow = vector ? lo : 0;
     for (int o = 0; o < ow; o++)
-        yp[o] = dw_output(xp, wp, b, H, W, kh, kw, h0, o * sw - pw);
+        yp[o] = dw_act(dw_output(xp, wp, b, H, W, kh, kw, h0, o * sw - pw), act, a);
     for (; vector && ow < hi; ow += 8) {
         const int o = min(ow, hi - 8);
-        vstore8(dw_outputs8(xp, wp, b, H, W, kh, kw, sw, h0, o * sw - pw), 0, yp + o);
+        const float8 v = dw_outputs8(xp, wp, b, H, W, kh, kw, sw, h0, o * sw - pw);
+        vstore8(dw_act8(v, act, a), 0, yp + o);
     }
     for (ow = vector ? hi : ow; ow < OW; ow++)
-        yp[ow] = dw_output(xp, wp, b, H, W, kh, kw, h0, ow * sw - pw);
+        yp[ow] = dw_act(dw_output(xp, wp, b, H, W, kh, kw, h0, ow * sw - pw), act, a);
 }
 
 /* The CPU form: one work-item per (n, c) plane, N*C items, each computing its
  * OH rows with dw_row (enough work per item to amortise its start on the
- * small maps of the last stages). */
+ * small maps of the last stages), PReLU applied as each output is stored
+ * when act. */
 __kernel void dw_forward_planes(const int planes, __global const float *x,
                                 __global const float *w, __global const float *bias,
                                 const int has_bias, const int C, const int H, const int W,
                                 const int kh, const int kw, const int sh, const int sw,
                                 const int ph, const int pw, const int OH, const int OW,
-                                __global float *y)
+                                const int act, const int shared,
+                                __global const float *slope, __global float *y)
 {
     const int plane = get_global_id(0);
     if (plane >= planes)
@@ -106,9 +131,9 @@ __kernel void dw_forward_planes(const int planes, __global const float *x,
     const int c = plane % C;
     __global const float *xp = x + (size_t)plane * H * W;
     __global const float *wp = w + c * kh * kw;
-    const float b = has_bias ? bias[c] : 0.0f;
+    const float b = has_bias ? bias[c] : 0.0f, a = dw_slope(slope, act, shared, c);
     for (int oh = 0; oh < OH; oh++)
-        dw_row(xp, wp, b, H, W, kh, kw, sw, pw, oh * sh - ph, OW,
+        dw_row(xp, wp, b, H, W, kh, kw, sw, pw, oh * sh - ph, OW, act, a,
                y + ((size_t)plane * OH + oh) * OW);
 }
 

@@ -52,6 +52,17 @@ uint64_t sc_cache_key(const sc_ctx *ctx, const char *source, const char *options
 
 void sc_pool_destroy(sc_ctx *ctx);
 
+/* A host buffer that only grows (the GEMM thread's). */
+typedef struct sc_gemm_scratch {
+    float *data;
+    size_t cap; /* floats */
+} sc_gemm_scratch;
+
+/* The GEMM on oneDNN's sgemm over host pointers to the buffers' first floats
+ * (gemm_dnnl.c); some forms go through the scratch. */
+sc_status sc_gemm_dnnl_run(const sc_gemm_args *g, const float *a, const float *b, float *c,
+                           sc_gemm_scratch *s, sc_error *err);
+
 /* Host GEMM (gemm_host.c): enqueues the GEMM for the context's GEMM thread;
  * ms (may be NULL) receives its host time once done. */
 sc_status sc_gemm_host(sc_ctx *ctx, const sc_gemm_args *g, cl_event *ev, double *ms);

@@ -16,7 +16,6 @@
 #include "ctx_internal.h"
 
 #include <cblas.h>
-#include <oneapi/dnnl/dnnl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,7 @@ typedef struct gemm_job {
     cl_event before; /* the marker: inputs are ready */
     cl_event done;   /* user event the queue's barrier waits on */
     double *ms;      /* where to store the host time (NULL: not profiled) */
+    sc_gemm_scratch *scratch; /* the worker's, set when the job runs */
     struct gemm_job *next;
 } gemm_job;
 
@@ -43,41 +43,10 @@ struct sc_gemm_worker {
     int stop;
     cl_command_queue map_queue;
     sc_ctx *ctx;
+    sc_gemm_scratch scratch; /* grows to the largest GEMM that needs one */
     char error[1024];    /* first failure, reported by sc_gemm_worker_error */
     sc_status error_status;
 };
-
-/* One GEMM on oneDNN's dnnl_sgemm, which is row-major only: a column-major
- * C = op(A) op(B) is the row-major C^T = op(B)^T op(A)^T. */
-static sc_status one_dnnl_sgemm(const sc_gemm_args *g, const float *a, const float *b, float *c,
-                           sc_error *err)
-{
-    char ta = g->trans_a ? 'T' : 'N', tb = g->trans_b ? 'T' : 'N';
-    dnnl_status_t st =
-        g->layout == SC_ROW_MAJOR
-            ? dnnl_sgemm(ta, tb, (dnnl_dim_t)g->m, (dnnl_dim_t)g->n, (dnnl_dim_t)g->k, g->alpha,
-                         a, (dnnl_dim_t)g->lda, b, (dnnl_dim_t)g->ldb, g->beta, c,
-                         (dnnl_dim_t)g->ldc)
-            : dnnl_sgemm(tb, ta, (dnnl_dim_t)g->n, (dnnl_dim_t)g->m, (dnnl_dim_t)g->k, g->alpha,
-                         b, (dnnl_dim_t)g->ldb, a, (dnnl_dim_t)g->lda, g->beta, c,
-                         (dnnl_dim_t)g->ldc);
-    if (st != dnnl_success)
-        return sc_fail(err, st == dnnl_out_of_memory ? SC_ERR_NOMEM : SC_ERR_ARG,
-                       "oneDNN sgemm %zux%zux%zu failed (dnnl_status_t %d)", g->m, g->n, g->k,
-                       (int)st);
-    return SC_OK;
-}
-
-/* The GEMM on oneDNN's sgemm, on host pointers to the buffers' first floats. */
-static sc_status gemm_on_dnnl(const sc_gemm_args *g, const float *a, const float *b, float *c,
-                              sc_error *err)
-{
-    size_t batch = g->batch ? g->batch : 1;
-    for (size_t i = 0; i < batch; i++)
-        SC_TRY(one_dnnl_sgemm(g, a + g->a_off + i * g->a_stride, b + g->b_off + i * g->b_stride,
-                         c + g->c_off + i * g->c_stride, err));
-    return SC_OK;
-}
 
 /* The GEMM on the host BLAS, on host pointers to the buffers' first floats. */
 static void gemm_on_host(const sc_gemm_args *g, const float *a, const float *b, float *c)
@@ -157,7 +126,7 @@ static sc_status run_gemm(void *user, float **ptrs, sc_error *err)
 {
     const gemm_job *j = user;
     if (j->dnnl)
-        return gemm_on_dnnl(&j->g, ptrs[0], ptrs[1], ptrs[2], err);
+        return sc_gemm_dnnl_run(&j->g, ptrs[0], ptrs[1], ptrs[2], j->scratch, err);
     gemm_on_host(&j->g, ptrs[0], ptrs[1], ptrs[2]);
     return SC_OK;
 }
@@ -190,6 +159,7 @@ static int call_task(sc_gemm_worker *w, gemm_job *j, const mapping *maps, int n)
     for (int i = 0; i < j->n_mems; i++)
         ptrs[i] = j->mems[i] ? mapped(maps, n, j->mems[i]) : NULL;
     sc_error err = {0};
+    j->scratch = &w->scratch;
     double t0 = now_ms();
     sc_status st = j->fn(j->fn == run_gemm ? (void *)j : j->user, ptrs, &err);
     if (j->ms)
@@ -286,6 +256,7 @@ void sc_gemm_worker_stop(sc_ctx *ctx)
     clReleaseCommandQueue(w->map_queue);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
+    free(w->scratch.data);
     free(w);
     ctx->gemm_worker = NULL;
 }

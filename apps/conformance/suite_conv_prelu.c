@@ -24,6 +24,9 @@ static const prelu_case k_dense[] = {
 static const prelu_case k_depthwise[] = {
     {2, 5, 7, 6, 5, 3, 3, 2, 1, 5, 1, 0},
     {2, 4, 6, 6, 4, 3, 3, 1, 1, 4, 0, 1},
+    /* rows long enough for the CPU form's 8-wide stores, stride 1 and 2 */
+    {2, 6, 10, 24, 6, 3, 3, 1, 1, 6, 1, 0},
+    {2, 4, 12, 26, 4, 3, 3, 2, 1, 4, 1, 1},
 };
 
 typedef struct prelu_host {

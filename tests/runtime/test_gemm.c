@@ -151,6 +151,9 @@ static void all_cases(sc_ctx *ctx, sc_gemm_provider provider)
     /* strided batch, including a shared A (stride 0) as convolutions use it */
     run_case(ctx, SC_ROW_MAJOR, 0, 0, (gemm_case){17, 33, 9}, 3);
     run_case(ctx, SC_ROW_MAJOR, 1, 0, (gemm_case){9, 20, 31}, 4);
+    /* A B^T with fewer rows than columns: oneDNN's provider goes through B A^T */
+    run_case(ctx, SC_ROW_MAJOR, 0, 1, (gemm_case){5, 40, 12}, 3);
+    run_case(ctx, SC_COL_MAJOR, 1, 0, (gemm_case){40, 5, 12}, 2);
 }
 
 static void test_gemm_host(void **state) { all_cases(*state, SC_GEMM_HOST); }
