@@ -350,7 +350,7 @@ sc_status sc_conv_forward_prelu(sc_plan *plan, const char *name, const sc_conv_p
         /* PReLU as a oneDNN post-op ran 5-10x slower than the convolution
          * and a separate pass together (MobileFaceNet's 1x1 expand layers,
          * oneDNN 2.6.3 on AVX-512): it runs as the OpenCL pass below. */
-        SC_TRY(sc_conv_dnnl_forward(plan, name, OP, p, in, out, x, w, bias, y));
+        SC_TRY(sc_conv_dnnl_forward(plan, name, OP, p, in, out, x, w, bias, y, NULL));
     } else {
         int chunk;
         SC_TRY(pick_chunk(ctx, name, &g, workspace, &chunk));
@@ -371,6 +371,47 @@ sc_status sc_conv_forward(sc_plan *plan, const char *name, const sc_conv_params 
                           cl_mem workspace)
 {
     return sc_conv_forward_prelu(plan, name, p, in, x, w_shape, w, bias, NULL, y, workspace);
+}
+
+/* ------------------------------------------------- channel-blocked forward */
+
+static sc_status whole_blocks(sc_ctx *ctx, const char *name, int blocked, int channels,
+                              const char *what)
+{
+    if (!blocked || channels % 16 == 0)
+        return SC_OK;
+    return sc_fail(sc_ctx_error(ctx), SC_ERR_ARG,
+                   "%s (" OP "): the %s has %d channels, not a whole number of 16-channel blocks "
+                   "(channel-blocked layout)",
+                   name, what, channels);
+}
+
+sc_status sc_conv_forward_blocked(sc_plan *plan, const char *name, const sc_conv_params *p,
+                                  sc_shape in, cl_mem x, sc_shape w_shape, cl_mem w,
+                                  cl_mem bias, const sc_conv_prelu *act, cl_mem y,
+                                  const sc_conv_layout *lay)
+{
+    sc_ctx *ctx = sc_plan_ctx(plan);
+    conv_geom g = {0};
+    SC_TRY(conv_validate(ctx, name, p, in, w_shape, &g));
+    SC_TRY(forward_checks(ctx, name, p, &g, in, w_shape, x, w, bias, act, y));
+    if (sc_ctx_conv_provider(ctx) != SC_CONV_DNNL)
+        return sc_fail(sc_ctx_error(ctx), SC_ERR_UNSUPPORTED,
+                       "%s (" OP "): channel-blocked activations need the oneDNN convolution "
+                       "provider (conv dnnl)",
+                       name);
+    SC_TRY(whole_blocks(ctx, name, lay->in_blocked, in.c, "input"));
+    SC_TRY(whole_blocks(ctx, name, lay->out_blocked, g.k, "output"));
+    sc_shape out = {g.n, g.k, g.oh, g.ow};
+    /* a depthwise convolution runs as oneDNN's grouped one (its jit_dw
+     * kernel takes the blocked layout without reorders) */
+    SC_TRY(sc_conv_dnnl_forward(plan, name, g.depthwise ? "DepthwiseConvolution" : OP, p, in, out,
+                                x, w, bias, y, lay));
+    if (!act || !act->slope)
+        return SC_OK;
+    sc_prelu_params pp = {.channel_shared = act->channel_shared};
+    return lay->out_blocked ? sc_prelu_forward_blocked(plan, name, &pp, out, y, act->slope)
+                            : sc_prelu_forward_inference(plan, name, &pp, out, y, act->slope);
 }
 
 /* ------------------------------------------------------------- backward */

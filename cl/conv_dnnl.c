@@ -3,7 +3,8 @@
  * plan as host tasks over the mapped device buffers (dnnl_internal.h).
  *
  * Layouts: the buffers stay NCHW (activations) and Caffe's OIHW / GOIHW
- * (weights). Each primitive is created with "any" layouts, so oneDNN picks
+ * (weights), but an inference net's activations between convolutions may be
+ * channel-blocked (nChw16c, sc_conv_forward_blocked). Each primitive is created with "any" layouts, so oneDNN picks
  * its own (nChw16c and OIhw16i16o for the AVX-512 direct kernels); the task
  * reorders in and out of it around the primitive. Measured on the PoCL CPU
  * device (bench/README.md, SphereFace-20 conv1_2 at batch 32): the direct
@@ -25,9 +26,14 @@ typedef struct dn_geom {
     int k;
 } dn_geom;
 
+/* lay (may be NULL: NCHW both sides) says which activations are
+ * channel-blocked (nChw16c) in their buffers. */
 static sc_status geom_make(sc_ctx *ctx, const char *name, const char *op, sc_shape in,
-                           const sc_conv_params *p, sc_shape out, dn_geom *g)
+                           const sc_conv_params *p, sc_shape out, const sc_conv_layout *lay,
+                           dn_geom *g)
 {
+    dnnl_format_tag_t src_tag = lay && lay->in_blocked ? dnnl_nChw16c : dnnl_nchw;
+    dnnl_format_tag_t dst_tag = lay && lay->out_blocked ? dnnl_nChw16c : dnnl_nchw;
     dnnl_dims_t src = {in.n, in.c, in.h, in.w}, dst = {out.n, out.c, out.h, out.w};
     dnnl_dims_t bias = {p->num_output};
     int G = p->group;
@@ -35,8 +41,8 @@ static sc_status geom_make(sc_ctx *ctx, const char *name, const char *op, sc_sha
     dnnl_dims_t wei = {G, p->num_output / G, in.c / G, p->kernel_h, p->kernel_w};
     dnnl_dims_t wei4 = {p->num_output, in.c, p->kernel_h, p->kernel_w};
     int grouped = G > 1;
-    SC_DN(dnnl_memory_desc_init_by_tag(&g->src, 4, src, dnnl_f32, dnnl_nchw), "input");
-    SC_DN(dnnl_memory_desc_init_by_tag(&g->dst, 4, dst, dnnl_f32, dnnl_nchw), "output");
+    SC_DN(dnnl_memory_desc_init_by_tag(&g->src, 4, src, dnnl_f32, src_tag), "input");
+    SC_DN(dnnl_memory_desc_init_by_tag(&g->dst, 4, dst, dnnl_f32, dst_tag), "output");
     SC_DN(dnnl_memory_desc_init_by_tag(&g->bias, 1, bias, dnnl_f32, dnnl_x), "bias");
     SC_DN(dnnl_memory_desc_init_by_tag(&g->wei, grouped ? 5 : 4, grouped ? wei : wei4, dnnl_f32,
                                        grouped ? dnnl_goihw : dnnl_oihw),
@@ -152,11 +158,11 @@ static sc_status record_built(sc_plan *plan, sc_dn_task *t, sc_status built, con
 
 sc_status sc_conv_dnnl_forward(sc_plan *plan, const char *name, const char *op,
                                const sc_conv_params *p, sc_shape in, sc_shape out, cl_mem x,
-                               cl_mem w, cl_mem bias, cl_mem y)
+                               cl_mem w, cl_mem bias, cl_mem y, const sc_conv_layout *lay)
 {
     sc_ctx *ctx = sc_plan_ctx(plan);
     dn_geom g;
-    SC_TRY(geom_make(ctx, name, op, in, p, out, &g));
+    SC_TRY(geom_make(ctx, name, op, in, p, out, lay, &g));
     fwd_io io = {.x = x, .w = w, .bias = p->bias_term ? bias : NULL, .y = y};
     sc_dn_task *t;
     SC_TRY(sc_dn_task_new(ctx, name, op, &t));
@@ -314,7 +320,7 @@ sc_status sc_conv_dnnl_backward(sc_plan *plan, const char *name, const char *op,
     if (!io.dx && !io.dw && !io.db)
         return SC_OK;
     dn_geom g;
-    SC_TRY(geom_make(ctx, name, op, in, p, out, &g));
+    SC_TRY(geom_make(ctx, name, op, in, p, out, NULL, &g));
     sc_dn_task *t;
     SC_TRY(sc_dn_task_new(ctx, name, op, &t));
     return record_built(plan, t, backward_task(ctx, t, &g, &io), "dnnl-backward");

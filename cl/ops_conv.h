@@ -94,6 +94,23 @@ sc_status sc_conv_forward_prelu(sc_plan *plan, const char *name, const sc_conv_p
                                 sc_shape in, cl_mem x, sc_shape w_shape, cl_mem w, cl_mem bias,
                                 const sc_conv_prelu *act, cl_mem y, cl_mem workspace);
 
+/* Channel-blocked activations: nChw16c, oneDNN's layout for its AVX-512
+ * kernels (element ((n * C/16 + c/16) * H * W + h * W + w) * 16 + c % 16).
+ * An inference net on the oneDNN provider keeps the blobs between its
+ * convolutions in that layout (graph/net_layout.c): no reorder around each
+ * convolution, and oneDNN's own depthwise kernel. The buffers keep their
+ * size (the channels must be a multiple of 16). */
+typedef struct sc_conv_layout {
+    int in_blocked, out_blocked; /* 0: NCHW */
+} sc_conv_layout;
+
+/* sc_conv_forward_prelu (dense or depthwise) with x and/or y channel-blocked
+ * as lay says; oneDNN provider only (SC_ERR_UNSUPPORTED otherwise). */
+sc_status sc_conv_forward_blocked(sc_plan *plan, const char *name, const sc_conv_params *p,
+                                  sc_shape in, cl_mem x, sc_shape w_shape, cl_mem w,
+                                  cl_mem bias, const sc_conv_prelu *act, cl_mem y,
+                                  const sc_conv_layout *lay);
+
 /* From dy (N x K x OH x OW): dx = beta_dx * dx + dL/dx (dx NULL: skipped),
  * dw += dL/dw (NULL: skipped), db += dL/db (NULL or no bias_term: skipped).
  * x is read only for dw. Same workspace rule as the forward. */

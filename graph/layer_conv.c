@@ -132,6 +132,9 @@ static sc_status conv_record(sc_layer *l, sc_plan *p, const sc_conv_params *cp, 
     sc_conv_prelu act = {0};
     if (c->fold_act)
         act.slope = sc_layer_prelu_slopes(c->fold_act, &act.channel_shared);
+    sc_conv_layout lay = {sc_layer_bottom_blocked(l, 0), sc_layer_top_blocked(l, 0)};
+    if (lay.in_blocked || lay.out_blocked) /* an inference net's blocked blobs (net_layout.c) */
+        return sc_conv_forward_blocked(p, l->name, cp, c->in, x, c->w, w, bias, &act, y, &lay);
     if (c->depthwise)
         return sc_depthwise_forward_prelu(p, l->name, cp, c->in, x, c->w, w, bias, &act, y);
     return sc_conv_forward_prelu(p, l->name, cp, c->in, x, c->w, w, bias, &act, y,
@@ -204,10 +207,12 @@ static double conv_flops(const sc_layer *l)
 
 const sc_layer_kind sc_layer_convolution = {
     .type = "Convolution", .setup = conv_setup, .forward = conv_forward, .fold = SC_FOLD_TAKER,
+    .layout = SC_LAYOUT_CONV,
     .backward = conv_backward, .flops = conv_flops,
 };
 
 const sc_layer_kind sc_layer_depthwise_convolution = {
     .type = "DepthwiseConvolution", .setup = conv_setup, .forward = conv_forward, .fold = SC_FOLD_TAKER,
+    .layout = SC_LAYOUT_CONV,
     .backward = conv_backward, .flops = conv_flops,
 };

@@ -97,5 +97,5 @@ static double eltwise_flops(const sc_layer *l)
 
 const sc_layer_kind sc_layer_eltwise = {
     .type = "Eltwise", .setup = eltwise_setup, .forward = eltwise_forward,
-    .backward = eltwise_backward, .flops = eltwise_flops,
+    .backward = eltwise_backward, .flops = eltwise_flops, .layout = SC_LAYOUT_ELEMENTWISE,
 };

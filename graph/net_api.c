@@ -58,6 +58,7 @@ static void value_info(const sc_net *net, int v, sc_blob_info *out)
     out->count = sc_value_count(val);
     out->data = storage_mem(net, val->data);
     out->diff = storage_mem(net, val->diff);
+    out->blocked = val->data >= 0 && net->storages[val->data].blocked;
 }
 
 sc_status sc_net_blob(sc_net *net, const char *name, sc_blob_info *out)
@@ -98,6 +99,11 @@ static sc_status blob_io(sc_net *net, const char *name, void *buf, size_t count,
         return sc_fail(sc_ctx_error(net->ctx), SC_ERR_SHAPE,
                        "%s: blob '%s' holds %zu values, %zu given", net->label, name, b.count,
                        count);
+    if (b.blocked && !diff)
+        return sc_fail(sc_ctx_error(net->ctx), SC_ERR_ARG,
+                       "%s: blob '%s' is an intermediate blob held channel-blocked between "
+                       "convolutions; build the net with no_reuse (or plain_layout) to read it",
+                       net->label, name);
     return write ? sc_buffer_write(net->ctx, mem, 0, count * sizeof(float), buf)
                  : sc_buffer_read(net->ctx, mem, 0, count * sizeof(float), buf);
 }

@@ -329,6 +329,16 @@ cl_mem sc_layer_top_data(const sc_layer *l, int i)
     return storage_mem(l->net, sc_layer_top(l, i)->data);
 }
 
+int sc_layer_bottom_blocked(const sc_layer *l, int i)
+{
+    return l->net->storages[sc_layer_bottom(l, i)->data].blocked;
+}
+
+int sc_layer_top_blocked(const sc_layer *l, int i)
+{
+    return l->net->storages[sc_layer_top(l, i)->data].blocked;
+}
+
 cl_mem sc_layer_top_diff(const sc_layer *l, int i)
 {
     return storage_mem(l->net, sc_layer_top(l, i)->diff);

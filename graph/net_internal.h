@@ -36,11 +36,21 @@ typedef enum sc_fold_role {
     SC_FOLD_ACTIVATION
 } sc_fold_role;
 
+/* What a kind does with channel-blocked activations (net_layout.c): PLAIN
+ * reads and writes NCHW only; CONV may read and write either (oneDNN
+ * convolutions); ELEMENTWISE works on any layout its bottoms and tops share. */
+typedef enum sc_layout_role {
+    SC_LAYOUT_PLAIN = 0,
+    SC_LAYOUT_CONV,
+    SC_LAYOUT_ELEMENTWISE
+} sc_layout_role;
+
 /* A layer type, defined once in its graph/layer_*.c file. */
 typedef struct sc_layer_kind {
     const char *type;
     unsigned flags;        /* SC_KIND_* */
     sc_fold_role fold;
+    sc_layout_role layout;
     /* Reads the layer's parameters, checks and infers shapes: sets the shape
      * of every top value and declares params and extra buffers. */
     sc_status (*setup)(sc_layer *l, sc_net *n);
@@ -67,6 +77,7 @@ typedef struct sc_storage {
     int first, last;  /* liveness (step indices); first > last: never used */
     int persistent;   /* lives for the whole net (outputs, state) */
     int buffer;       /* index into net->buffers after planning */
+    int blocked;      /* holds channel-blocked (nChw16c) activations (net_layout.c) */
 
 } sc_storage;
 
@@ -262,6 +273,11 @@ sc_status sc_layer_conv_fuse_activation(sc_layer *conv, sc_layer *act);
 /* A PReLU's slopes and whether one slope is shared by every channel. */
 cl_mem sc_layer_prelu_slopes(const sc_layer *prelu, int *channel_shared);
 sc_status sc_net_fold(sc_net *net);
+/* Inference layouts (net_layout.c): marks the storages kept channel-blocked. */
+sc_status sc_net_choose_layouts(sc_net *net);
+/* Whether a layer's bottom / top i holds channel-blocked data. */
+int sc_layer_bottom_blocked(const sc_layer *l, int i);
+int sc_layer_top_blocked(const sc_layer *l, int i);
 
 /* ---- builder / planner entry points */
 /* A new storage of `floats` with an empty liveness interval. */

@@ -283,6 +283,7 @@ sc_status sc_net_plan(sc_net *net)
 {
     SC_TRY(split_unsafe_in_place(net));
     SC_TRY(sc_net_fold(net));
+    SC_TRY(sc_net_choose_layouts(net));
     int *grad_path = calloc((size_t)net->n_values + 1, sizeof *grad_path);
     int *wanted = calloc((size_t)net->n_values + 1, sizeof *wanted);
     if (!grad_path || !wanted) {

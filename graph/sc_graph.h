@@ -26,6 +26,8 @@ typedef struct sc_net_options {
     int no_in_place;        /* run in-place layers out of place (to read every layer's output) */
     int no_fold;            /* TEST: keep BatchNorm/Scale/PReLU as their own steps instead of
                                folding them into the convolution before them */
+    int plain_layout;       /* TEST: keep every blob NCHW (else, on the oneDNN provider, blobs
+                               between convolutions are channel-blocked: graph/net_layout.c) */
     int asoftmax_exact;     /* A-Softmax backward: 0 caffe (default), 1 exact */
     const char *base_dir;   /* relative paths in data layers resolve here (NULL: prototxt's dir) */
     int shapes_only;        /* infer shapes and declare parameters, allocate nothing (sphere-info) */
@@ -94,6 +96,8 @@ typedef struct sc_blob_info {
     size_t count;
     cl_mem data; /* NULL until planned */
     cl_mem diff; /* NULL when the blob has no gradient */
+    int blocked; /* data is channel-blocked (nChw16c, ops_conv.h): an inference net's blob
+                    between convolutions; never an output or input, never with no_reuse */
 } sc_blob_info;
 
 sc_status sc_net_blob(sc_net *net, const char *name, sc_blob_info *out);
