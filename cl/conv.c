@@ -346,19 +346,14 @@ sc_status sc_conv_forward_prelu(sc_plan *plan, const char *name, const sc_conv_p
         return sc_depthwise_forward_prelu(plan, name, p, in, x, w_shape, w, bias, act, y);
     SC_TRY(forward_checks(ctx, name, p, &g, in, w_shape, x, w, bias, act, y));
     sc_shape out = {g.n, g.k, g.oh, g.ow};
-    if (sc_ctx_conv_provider(ctx) == SC_CONV_DNNL) {
-        /* PReLU as a oneDNN post-op ran 5-10x slower than the convolution
-         * and a separate pass together (MobileFaceNet's 1x1 expand layers,
-         * oneDNN 2.6.3 on AVX-512): it runs as the OpenCL pass below. */
-        SC_TRY(sc_conv_dnnl_forward(plan, name, OP, p, in, out, x, w, bias, y, NULL));
-    } else {
-        int chunk;
-        SC_TRY(pick_chunk(ctx, name, &g, workspace, &chunk));
-        for (int n0 = 0; n0 < g.n; n0 += chunk) {
-            int nc = g.n - n0 < chunk ? g.n - n0 : chunk;
-            SC_TRY(forward_chunk(plan, name, &g, x, w, p->bias_term ? bias : NULL, y,
-                                 workspace, chunk, n0, nc));
-        }
+    if (sc_ctx_conv_provider(ctx) == SC_CONV_DNNL) /* the PReLU runs in its task */
+        return sc_conv_dnnl_forward(plan, name, OP, p, in, out, x, w, bias, y, NULL, act);
+    int chunk;
+    SC_TRY(pick_chunk(ctx, name, &g, workspace, &chunk));
+    for (int n0 = 0; n0 < g.n; n0 += chunk) {
+        int nc = g.n - n0 < chunk ? g.n - n0 : chunk;
+        SC_TRY(forward_chunk(plan, name, &g, x, w, p->bias_term ? bias : NULL, y, workspace,
+                             chunk, n0, nc));
     }
     if (!act || !act->slope)
         return SC_OK;
@@ -405,13 +400,8 @@ sc_status sc_conv_forward_blocked(sc_plan *plan, const char *name, const sc_conv
     sc_shape out = {g.n, g.k, g.oh, g.ow};
     /* a depthwise convolution runs as oneDNN's grouped one (its jit_dw
      * kernel takes the blocked layout without reorders) */
-    SC_TRY(sc_conv_dnnl_forward(plan, name, g.depthwise ? "DepthwiseConvolution" : OP, p, in, out,
-                                x, w, bias, y, lay));
-    if (!act || !act->slope)
-        return SC_OK;
-    sc_prelu_params pp = {.channel_shared = act->channel_shared};
-    return lay->out_blocked ? sc_prelu_forward_blocked(plan, name, &pp, out, y, act->slope)
-                            : sc_prelu_forward_inference(plan, name, &pp, out, y, act->slope);
+    return sc_conv_dnnl_forward(plan, name, g.depthwise ? "DepthwiseConvolution" : OP, p, in, out,
+                                x, w, bias, y, lay, act);
 }
 
 /* ------------------------------------------------------------- backward */

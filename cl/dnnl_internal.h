@@ -112,10 +112,12 @@ sc_status sc_dn_task_record(sc_plan *plan, sc_dn_task *t, const char *step);
 void sc_dn_describe(char *buf, size_t cap);
 
 /* ---- the convolution provider (conv_dnnl.c), called by cl/conv.c after
- * its checks; op names the layer type in messages; lay NULL: NCHW) */
+ * its checks; op names the layer type in messages; lay NULL: NCHW; act
+ * NULL or without slope: no PReLU, else applied in place in the task) */
 sc_status sc_conv_dnnl_forward(sc_plan *plan, const char *name, const char *op,
                                const sc_conv_params *p, sc_shape in, sc_shape out, cl_mem x,
-                               cl_mem w, cl_mem bias, cl_mem y, const sc_conv_layout *lay);
+                               cl_mem w, cl_mem bias, cl_mem y, const sc_conv_layout *lay,
+                               const sc_conv_prelu *act);
 sc_status sc_conv_dnnl_backward(sc_plan *plan, const char *name, const char *op,
                                 const sc_conv_params *p, sc_shape in, sc_shape out, cl_mem x,
                                 cl_mem w, cl_mem dy, cl_mem dx, float beta_dx, cl_mem dw,
