@@ -189,16 +189,6 @@ static sc_status forward_task(sc_ctx *ctx, sc_dn_task *t, const dn_geom *g, cons
     return st;
 }
 
-/* Records a built task, or frees it when building failed. */
-static sc_status record_built(sc_plan *plan, sc_dn_task *t, sc_status built, const char *label)
-{
-    if (built != SC_OK) {
-        sc_dn_task_free(t);
-        return built;
-    }
-    return sc_dn_task_record(plan, t, label);
-}
-
 sc_status sc_conv_dnnl_forward(sc_plan *plan, const char *name, const char *op,
                                const sc_conv_params *p, sc_shape in, sc_shape out, cl_mem x,
                                cl_mem w, cl_mem bias, cl_mem y, const sc_conv_layout *lay,
@@ -210,7 +200,7 @@ sc_status sc_conv_dnnl_forward(sc_plan *plan, const char *name, const char *op,
     fwd_io io = {.x = x, .w = w, .bias = p->bias_term ? bias : NULL, .y = y, .act = act};
     sc_dn_task *t;
     SC_TRY(sc_dn_task_new(ctx, name, op, &t));
-    return record_built(plan, t, forward_task(ctx, t, &g, &io), "dnnl-forward");
+    return sc_dn_task_record_built(plan, t, forward_task(ctx, t, &g, &io), "dnnl-forward");
 }
 
 /* --------------------------------------------------------------- backward */
@@ -367,5 +357,5 @@ sc_status sc_conv_dnnl_backward(sc_plan *plan, const char *name, const char *op,
     SC_TRY(geom_make(ctx, name, op, in, p, out, NULL, &g));
     sc_dn_task *t;
     SC_TRY(sc_dn_task_new(ctx, name, op, &t));
-    return record_built(plan, t, backward_task(ctx, t, &g, &io), "dnnl-backward");
+    return sc_dn_task_record_built(plan, t, backward_task(ctx, t, &g, &io), "dnnl-backward");
 }

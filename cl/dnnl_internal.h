@@ -106,6 +106,10 @@ sc_status sc_dn_task_as(sc_ctx *ctx, sc_dn_task *t, int user, const dnnl_memory_
 /* Records the task as one host task step labelled "<name>/<step>" (the plan
  * owns it from here, also on failure). */
 sc_status sc_dn_task_record(sc_plan *plan, sc_dn_task *t, const char *step);
+/* sc_dn_task_record when built (the status of building the task) is SC_OK,
+ * else frees the task and returns built. */
+sc_status sc_dn_task_record_built(sc_plan *plan, sc_dn_task *t, sc_status built,
+                                  const char *step);
 
 /* "oneDNN 2.6.3, avx512_core_bf16": the library and the instruction set its
  * kernels use here. */
@@ -122,5 +126,12 @@ sc_status sc_conv_dnnl_backward(sc_plan *plan, const char *name, const char *op,
                                 const sc_conv_params *p, sc_shape in, sc_shape out, cl_mem x,
                                 cl_mem w, cl_mem dy, cl_mem dx, float beta_dx, cl_mem dw,
                                 cl_mem db);
+
+/* ---- Eltwise SUM (eltwise_dnnl.c): y = sum_i coeffs[i] x[i] over count
+ * floats as one oneDNN sum primitive (any layout: the tensors are read as
+ * flat arrays); at most SC_DN_MAX_SUM_INPUTS inputs. */
+#define SC_DN_MAX_SUM_INPUTS 6
+sc_status sc_eltwise_dnnl_sum(sc_plan *plan, const char *name, int n_inputs, const cl_mem *x,
+                              const float *coeffs, size_t count, cl_mem y);
 
 #endif

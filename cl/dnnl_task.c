@@ -364,3 +364,13 @@ sc_status sc_dn_task_record(sc_plan *plan, sc_dn_task *t, const char *step)
     return sc_plan_host_task(plan, label, task_run, t, sc_dn_task_free, t->buffers,
                              t->n_buffers);
 }
+
+sc_status sc_dn_task_record_built(sc_plan *plan, sc_dn_task *t, sc_status built,
+                                  const char *step)
+{
+    if (built != SC_OK) {
+        sc_dn_task_free(t);
+        return built;
+    }
+    return sc_dn_task_record(plan, t, step);
+}

@@ -3,6 +3,7 @@
  * plan. Nothing runs here. */
 #include "sc_ops.h"
 #include "sc_cl_shared.h"
+#include "dnnl_internal.h"
 
 #include <limits.h>
 #include <math.h>
@@ -377,6 +378,16 @@ static sc_status check_eltwise_inputs(sc_ctx *ctx, const char *name, int n_input
     return SC_OK;
 }
 
+/* The SUM as a oneDNN host task beside the convolutions' (eltwise_dnnl.c). */
+static sc_status sum_on_dnnl(sc_plan *plan, const char *name, const sc_eltwise_params *p,
+                             int n_inputs, const cl_mem *x, size_t count, cl_mem y)
+{
+    float coeffs[SC_DN_MAX_SUM_INPUTS];
+    for (int i = 0; i < n_inputs; i++)
+        coeffs[i] = coeff_of(p, i);
+    return sc_eltwise_dnnl_sum(plan, name, n_inputs, x, coeffs, count, y);
+}
+
 sc_status sc_eltwise_forward(sc_plan *plan, const char *name, const sc_eltwise_params *p,
                              int n_inputs, const sc_shape *in, const cl_mem *x, cl_mem y,
                              cl_mem saved)
@@ -393,6 +404,8 @@ sc_status sc_eltwise_forward(sc_plan *plan, const char *name, const sc_eltwise_p
                            "%s (Eltwise): y is input %d; Eltwise does not run in place", name, i);
     switch (p->op) {
     case SC_ELTWISE_SUM:
+        if (sc_ctx_conv_provider(ctx) == SC_CONV_DNNL && n_inputs <= SC_DN_MAX_SUM_INPUTS)
+            return sum_on_dnnl(plan, name, p, n_inputs, x, count, y);
         SC_TRY(LAUNCH(plan, name, "eltwise_sum_first", count, SC_ARG_INT(count),
                       SC_ARG_MEM(x[0]), SC_ARG_FLOAT(coeff_of(p, 0)), SC_ARG_MEM(x[1]),
                       SC_ARG_FLOAT(coeff_of(p, 1)), SC_ARG_MEM(y)));
