@@ -49,8 +49,11 @@ static void note_live(sc_ctx *ctx, size_t bytes)
         ctx->pool_stats.peak_bytes = ctx->pool_stats.live_bytes;
 }
 
+/* Buffers from 1 MiB on a CPU device live in huge pages (host_memory.c). */
 static cl_mem create_buffer(sc_ctx *ctx, size_t bytes, cl_int *rc)
 {
+    if ((ctx->info.type & CL_DEVICE_TYPE_CPU) && bytes >= ((size_t)1 << 20))
+        return sc_host_buffer_create(ctx->context, bytes, rc);
     return clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, rc);
 }
 

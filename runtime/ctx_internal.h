@@ -52,6 +52,10 @@ uint64_t sc_cache_key(const sc_ctx *ctx, const char *source, const char *options
 
 void sc_pool_destroy(sc_ctx *ctx);
 
+/* A CPU device's buffer over host memory in transparent huge pages
+ * (host_memory.c); NULL with *rc set on failure. */
+cl_mem sc_host_buffer_create(cl_context context, size_t bytes, cl_int *rc);
+
 /* A host buffer that only grows (the GEMM thread's). */
 typedef struct sc_gemm_scratch {
     float *data;
