@@ -54,7 +54,10 @@ cl_mem sc_host_buffer_create(cl_context context, size_t bytes, cl_int *rc)
         return NULL;
     }
     char *start = (char *)round_up((uintptr_t)r->base, HUGE_PAGE);
-    (void)madvise(start, round_up(bytes, HUGE_PAGE), MADV_HUGEPAGE); /* a hint: may be refused */
+    /* whole huge pages only: the tail (< 2 MiB) stays in small pages, so a
+     * buffer never holds more resident memory than it uses (a hint: the
+     * kernel may refuse it) */
+    (void)madvise(start, bytes / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
     cl_mem m = clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, bytes, start, rc);
     if (*rc == CL_SUCCESS)
         *rc = clSetMemObjectDestructorCallback(m, region_unmap, r);
