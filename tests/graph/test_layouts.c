@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conformance.h"
-#include "sc_graph.h"
+#include "net_check.h"
 
 /* MobileFaceNet with its trained weights (../shared): stride-1 and stride-2
  * depthwise layers, residual Eltwise sums, PReLU and linear bottlenecks, a
@@ -20,14 +19,7 @@ static sc_net *mobilefacenet(sc_ctx *ctx, int plain_layout, int no_reuse)
 {
     sc_net_options o = {.phase = SC_PHASE_TEST, .batch = 2, .plain_layout = plain_layout,
                         .no_reuse = no_reuse};
-    sc_net *net = NULL;
-    sc_assert_ok(ctx, sc_net_create(ctx,
-                                    sc_test_shared("models/mobilefacenet/mobilefacenet_112x96_deploy.prototxt"),
-                                    &o, &net));
-    sc_assert_ok(ctx, sc_net_load_weights(net,
-                                          sc_test_shared("models/mobilefacenet/mobilefacenet_112x96.caffemodel"),
-                                          NULL, 0));
-    return net;
+    return sc_test_mobilefacenet(ctx, &o);
 }
 
 static int blocked(sc_net *net, const char *blob)
@@ -47,24 +39,7 @@ static void test_blocked_net_matches_plain(void **state)
                 blocked(fast, "block6/project") && blocked(fast, "block6"));
     assert_false(blocked(fast, "data") || blocked(fast, "fc5"));
     assert_false(blocked(plain, "block3/dw") || blocked(plain, "block6"));
-    size_t n = 2 * 3 * 112 * 96;
-    float *x = malloc(n * sizeof *x);
-    sc_conf_rng r;
-    sc_conf_rng_seed(&r, 11);
-    sc_conf_fill(&r, x, NULL, n, -1, 1);
-    float a[256], b[256];
-    sc_net *nets[2] = {fast, plain};
-    float *outs[2] = {a, b};
-    for (int i = 0; i < 2; i++) {
-        sc_assert_ok(ctx, sc_net_write_blob(nets[i], "data", x, n));
-        sc_assert_ok(ctx, sc_net_forward(nets[i]));
-        sc_assert_ok(ctx, sc_net_read_blob(nets[i], "fc5", outs[i], 256));
-    }
-    double max_ref = 0, max_diff = 0;
-    for (int k = 0; k < 256; k++) {
-        max_ref = fmax(max_ref, fabs(b[k]));
-        max_diff = fmax(max_diff, fabs(a[k] - b[k]));
-    }
+    double max_ref, max_diff = sc_test_outputs_diff(ctx, fast, plain, "fc5", 11, &max_ref);
     printf("fc5 blocked vs NCHW: max |diff| %.3g of max |value| %.3g\n", max_diff, max_ref);
     assert_true(max_ref > 0);
     assert_true(max_diff <= 1e-5 * max_ref); /* rounding only: the same sums, other order */
@@ -74,7 +49,6 @@ static void test_blocked_net_matches_plain(void **state)
     printf("reading block6: %s\n", sc_ctx_message(ctx));
     assert_non_null(strstr(sc_ctx_message(ctx), "channel-blocked"));
     free(mid);
-    free(x);
     sc_net_destroy(fast);
     sc_net_destroy(plain);
     sc_ctx_destroy(ctx);
