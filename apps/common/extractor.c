@@ -95,6 +95,12 @@ sc_status sc_extractor_create(const sc_extractor_config *cfg, sc_extractor **out
                                                   sizeof x->missing)) != SC_OK ||
                         (st = sc_net_blob(x->net, cfg->feature, &fb)) != SC_OK))
         sc_fail(err, st, "%s", sc_ctx_message(x->ctx));
+    if (st == SC_OK && fb.blocked) /* its buffer holds nChw16c data, not NCHW rows */
+        st = sc_fail(err, SC_ERR_ARG,
+                     "%s: feature blob '%s' lies between two convolutions of this inference net "
+                     "(held channel-blocked there); extract a net output or a blob an inner "
+                     "product reads",
+                     cfg->net, cfg->feature);
     if (st == SC_OK)
         st = find_input(x, err);
     if (st == SC_OK)

@@ -77,6 +77,34 @@ static void test_features_round_trip(void **state)
     assert_non_null(strstr(err, "has no features for"));
 }
 
+/* A blob between two convolutions of an inference net is held channel-blocked
+ * on the oneDNN provider (graph/net_layout.c): extracting it is refused with
+ * a message naming it, rather than written out in the wrong order. */
+static void test_blocked_blob_refused(void **state)
+{
+    (void)state;
+    if (strcmp(sc_test_device_selector(), "cpu")) {
+        printf("skipped: the channel-blocked layout is the CPU devices' oneDNN provider's\n");
+        return;
+    }
+    char list[4096], cmd[16384];
+    static char out[65536], err[65536];
+    snprintf(list, sizeof list, "%s", sc_test_tmp("extract_one.txt"));
+    FILE *f = fopen(list, "w");
+    assert_non_null(f);
+    fprintf(f, "Aaron_Eckhart/Aaron_Eckhart_0001.jpg 0\n");
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "'{APPS}/sphere-extract' --device cpu --net '%s' --weights '%s' --list '%s' "
+             "--root '%s' --rgb --blob block6 --out '%s'",
+             g_net, g_weights, list, g_root, sc_test_tmp("extract_block6.txt"));
+    int rc = sc_test_run(cmd, out, sizeof out, err, sizeof err);
+    printf("$ sphere-extract --blob block6 -> %d\n%s%s", rc, out, err);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(err, "feature blob 'block6'"));
+    assert_non_null(strstr(err, "channel-blocked"));
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -90,6 +118,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_features_round_trip),
+        cmocka_unit_test(test_blocked_blob_refused),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
