@@ -2,11 +2,12 @@
  * backward-weights (+ bias gradient) as oneDNN primitives, recorded into the
  * plan as host tasks over the mapped device buffers (dnnl_internal.h).
  *
- * Layouts: the buffers stay NCHW (activations) and Caffe's OIHW / GOIHW
- * (weights), but an inference net's activations between convolutions may be
- * channel-blocked (nChw16c, sc_conv_forward_blocked). Each primitive is created with "any" layouts, so oneDNN picks
- * its own (nChw16c and OIhw16i16o for the AVX-512 direct kernels); the task
- * reorders in and out of it around the primitive. Measured on the PoCL CPU
+ * Layouts: the buffers hold NCHW activations (or, between the convolutions
+ * of an inference net, channel-blocked nChw16c ones: sc_conv_forward_blocked)
+ * and Caffe's OIHW / GOIHW weights. Each primitive is created with "any"
+ * layouts, so oneDNN picks its own (nChw16c and OIhw16i16o for the AVX-512
+ * direct kernels); the task reorders in and out of it around the primitive
+ * where the buffer's layout differs. Measured on the PoCL CPU
  * device (bench/README.md, SphereFace-20 conv1_2 at batch 32): the direct
  * kernels with their four reorders take a third of the time of oneDNN's
  * own NCHW (im2col + GEMM) path, whose backward-weights is 4-10x slower.

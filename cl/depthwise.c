@@ -160,9 +160,11 @@ sc_status sc_depthwise_forward_prelu(sc_plan *plan, const char *name,
     dw_geom g = {0};
     SC_TRY(dw_validate(ctx, name, p, in, w_shape, &g));
     SC_TRY(forward_checks(ctx, name, p, &g, in, w_shape, x, w, bias, act, y));
-    /* The forward stays on these kernels under every provider: oneDNN's
+    /* NCHW blobs stay on these kernels under every provider: oneDNN's
      * depthwise forward with its reorders (and a PReLU post-op) took 4-9x
-     * longer on MobileFaceNet's layers (sphere-bench --profile, batch 16). */
+     * longer on MobileFaceNet's layers (sphere-bench --profile, batch 16).
+     * An inference net's channel-blocked blobs go to oneDNN's own kernel
+     * instead (sc_conv_forward_blocked), which needs no reorder there. */
     return record_forward(plan, name, p, &g, x, w, bias, act, y);
 }
 

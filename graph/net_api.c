@@ -102,8 +102,8 @@ static sc_status blob_io(sc_net *net, const char *name, void *buf, size_t count,
     if (b.blocked && !diff)
         return sc_fail(sc_ctx_error(net->ctx), SC_ERR_ARG,
                        "%s: blob '%s' is an intermediate blob held channel-blocked between "
-                       "convolutions; build the net with no_reuse (or plain_layout) to read it",
-                       net->label, name);
+                       "convolutions; build the net with no_reuse (or plain_layout) to %s it",
+                       net->label, name, write ? "write" : "read");
     return write ? sc_buffer_write(net->ctx, mem, 0, count * sizeof(float), buf)
                  : sc_buffer_read(net->ctx, mem, 0, count * sizeof(float), buf);
 }
