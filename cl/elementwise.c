@@ -131,26 +131,6 @@ sc_status sc_prelu_forward_inference(sc_plan *plan, const char *name, const sc_p
                                  SC_ARG_MEM(slope), SC_ARG_MEM(y), SC_ARG_INT(0), SC_ARG_MEM(y)));
 }
 
-sc_status sc_prelu_forward_blocked(sc_plan *plan, const char *name, const sc_prelu_params *p,
-                                   sc_shape in, cl_mem y, cl_mem slope)
-{
-    sc_ctx *ctx = sc_plan_ctx(plan);
-    sc_shape out;
-    SC_TRY(sc_prelu_output_shape(ctx, name, p, in, &out));
-    if (in.c % 16)
-        return sc_fail(sc_ctx_error(ctx), SC_ERR_ARG,
-                       "%s (%s): %d channels are not a whole number of 16-channel blocks", name,
-                       PRELU, in.c);
-    SC_TRY(check_buffer(ctx, name, PRELU, "y", y, sc_shape_count(in), in));
-    SC_TRY(check_buffer(ctx, name, PRELU, "slope", slope, sc_prelu_slope_count(p, in), in));
-    char label[256];
-    snprintf(label, sizeof label, "%s/prelu_forward_blocked16", name);
-    size_t global[2] = {(size_t)spatial(in) * 16, (size_t)in.n * (size_t)(in.c / 16)};
-    return sc_plan_kernel(plan, label, PROGRAM, "prelu_forward_blocked16", NULL, 2, global, NULL,
-                          SC_ARGS(SC_ARG_INT(in.c / 16), SC_ARG_INT(p->channel_shared != 0),
-                                  SC_ARG_MEM(y), SC_ARG_MEM(slope)));
-}
-
 sc_status sc_prelu_backward(sc_plan *plan, const char *name, const sc_prelu_params *p,
                             sc_shape in, cl_mem x, cl_mem y, cl_mem saved, cl_mem slope,
                             cl_mem dy, cl_mem dx, float beta_dx, cl_mem dslope, cl_mem work)

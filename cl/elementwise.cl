@@ -39,19 +39,6 @@ __kernel void prelu_forward(const int HW, const int C, const int shared,
     y[i] = fmax(v, 0.0f) + a * fmin(v, 0.0f);
 }
 
-/* prelu_forward in place over a channel-blocked tensor (nChw16c: element
- * ((n * CB + cb) * HW + hw) * 16 + lane is channel cb * 16 + lane), over a
- * (HW * 16, N * CB) range. */
-__kernel void prelu_forward_blocked16(const int CB, const int shared, __global float *y,
-                                      __global const float *slope)
-{
-    const int i16 = get_global_id(0), plane = get_global_id(1);
-    const size_t i = (size_t)plane * get_global_size(0) + i16;
-    const float a = slope[shared ? 0 : (plane % CB) * 16 + (i16 & 15)];
-    const float v = y[i];
-    y[i] = fmax(v, 0.0f) + a * fmin(v, 0.0f);
-}
-
 /* dx = dy * (x > 0 ? 1 : a), as prelu_layer.cpp (x == 0 takes the slope),
  * over the (HW, N*C) range of prelu_forward. */
 __kernel void prelu_backward_data(const int HW, const int C, const int shared,

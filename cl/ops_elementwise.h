@@ -36,10 +36,6 @@ sc_status sc_prelu_forward(sc_plan *plan, const char *name, const sc_prelu_param
  * for nets without a backward (a PReLU fused after a convolution). */
 sc_status sc_prelu_forward_inference(sc_plan *plan, const char *name, const sc_prelu_params *p,
                                      sc_shape in, cl_mem y, cl_mem slope);
-/* sc_prelu_forward_inference over a channel-blocked y (nChw16c, see
- * sc_conv_forward_blocked); in.c must be a multiple of 16. */
-sc_status sc_prelu_forward_blocked(sc_plan *plan, const char *name, const sc_prelu_params *p,
-                                   sc_shape in, cl_mem y, cl_mem slope);
 /* Floats of the backward's work buffer: one partial slope sum per (n, c)
  * plane (per image when shared). */
 size_t sc_prelu_backward_work_floats(const sc_prelu_params *p, sc_shape in);
