@@ -1,7 +1,6 @@
 /* oneDNN tasks (see dnnl_internal.h): primitives created at record time,
  * executed in order by a host task over the mapped device buffers and the
  * host thread's scratch arena. */
-#define _DEFAULT_SOURCE /* madvise */
 #include "dnnl_internal.h"
 
 #include <oneapi/dnnl/dnnl_debug.h>
@@ -9,11 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* Scratch regions start on cache lines (oneDNN's kernels load whole ones). */
 #define SC_DN_ALIGN 64
-#define HUGE_PAGE ((size_t)2 << 20)
 
 /* ------------------------------------------------------------ engine */
 
@@ -308,15 +305,12 @@ static sc_status arena_reserve(dn_thread *s, const sc_dn_task *t, sc_error *err)
 {
     if (s->arena_bytes >= t->scratch_bytes)
         return SC_OK;
-    void *p = NULL;
-    /* on huge-page boundaries, in huge pages where allowed: fewer page
-     * faults the first time each task runs (runtime/host_memory.c) */
-    size_t align = t->scratch_bytes >= HUGE_PAGE ? HUGE_PAGE : SC_DN_ALIGN;
-    if (posix_memalign(&p, align, t->scratch_bytes) != 0)
+    /* in huge pages where allowed: fewer page faults the first time each
+     * task runs (at least cache-line aligned, as the regions need) */
+    void *p = sc_host_alloc_large(t->scratch_bytes);
+    if (!p)
         return sc_fail(err, SC_ERR_NOMEM, "%s (%s, oneDNN): out of host memory for %zu bytes "
                        "of scratch", t->name, t->op, t->scratch_bytes);
-    if (align == HUGE_PAGE)
-        (void)madvise(p, t->scratch_bytes / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
     free(s->arena);
     s->arena = p;
     s->arena_bytes = t->scratch_bytes;

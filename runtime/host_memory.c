@@ -1,5 +1,6 @@
-/* The host memory behind the buffers of CPU devices, in transparent huge
- * pages where the kernel allows them (madvise mode, Debian's default).
+/* Large host memory in transparent huge pages where the kernel allows them
+ * (madvise mode, Debian's default): the buffers of CPU devices and oneDNN's
+ * scratch arena.
  *
  * On a CPU device a buffer is host memory that is faulted in on first
  * touch. SphereFace-20's training net touches ~800 MiB in its first
@@ -7,65 +8,53 @@
  * faults are expensive under its hypervisor) that cost ~1 s in the net's
  * build and ~1 s more in the first iteration, most of a second start
  * (bench/README.md, "Start-up"). 2 MiB pages take 512 times fewer faults
- * (and TLB entries). The buffer is created over this memory with
- * CL_MEM_USE_HOST_PTR (PoCL then uses it as the device memory, no copy)
- * and unmapped by the buffer's destructor callback. Small buffers keep the
+ * (and TLB entries). A buffer is created over such memory with
+ * CL_MEM_USE_HOST_PTR (PoCL then uses it as the device memory, no copy) and
+ * freed by the buffer's destructor callback. Small buffers keep the
  * driver's own allocation. */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise */
+#define _DEFAULT_SOURCE /* madvise */
 #include "ctx_internal.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
 #define HUGE_PAGE ((size_t)2 << 20)
+#define CACHE_LINE 64
 
-typedef struct host_region {
-    void *base;
-    size_t length;
-} host_region;
-
-static void CL_CALLBACK region_unmap(cl_mem mem, void *user)
+void *sc_host_alloc_large(size_t bytes)
 {
-    (void)mem;
-    host_region *r = user;
-    munmap(r->base, r->length);
-    free(r);
+    size_t align = bytes >= HUGE_PAGE ? HUGE_PAGE : CACHE_LINE;
+    void *p = NULL;
+    if (bytes == 0 || posix_memalign(&p, align, bytes) != 0)
+        return NULL;
+    /* whole huge pages only: the tail (< 2 MiB) stays in small pages, so the
+     * memory never holds more resident pages than it uses (a hint: the
+     * kernel may refuse it) */
+    if (align == HUGE_PAGE)
+        (void)madvise(p, bytes / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
+    return p;
 }
 
-static size_t round_up(size_t n, size_t to)
+static void CL_CALLBACK host_free(cl_mem mem, void *user)
 {
-    return (n + to - 1) / to * to;
+    (void)mem;
+    free(user);
 }
 
 cl_mem sc_host_buffer_create(cl_context context, size_t bytes, cl_int *rc)
 {
-    host_region *r = malloc(sizeof *r);
-    if (!r) {
+    void *p = sc_host_alloc_large(bytes);
+    if (!p) {
         *rc = CL_OUT_OF_HOST_MEMORY;
         return NULL;
     }
-    /* one huge page more, so the region can start on a huge-page boundary */
-    r->length = round_up(bytes, HUGE_PAGE) + HUGE_PAGE;
-    r->base = mmap(NULL, r->length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (r->base == MAP_FAILED) {
-        free(r);
-        *rc = CL_OUT_OF_HOST_MEMORY;
-        return NULL;
-    }
-    char *start = (char *)round_up((uintptr_t)r->base, HUGE_PAGE);
-    /* whole huge pages only: the tail (< 2 MiB) stays in small pages, so a
-     * buffer never holds more resident memory than it uses (a hint: the
-     * kernel may refuse it) */
-    (void)madvise(start, bytes / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
-    cl_mem m = clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, bytes, start, rc);
+    cl_mem m = clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, bytes, p, rc);
     if (*rc == CL_SUCCESS)
-        *rc = clSetMemObjectDestructorCallback(m, region_unmap, r);
+        *rc = clSetMemObjectDestructorCallback(m, host_free, p);
     if (*rc == CL_SUCCESS)
         return m;
     if (m)
-        clReleaseMemObject(m); /* the callback was not set: unmap here */
-    munmap(r->base, r->length);
-    free(r);
+        clReleaseMemObject(m); /* the callback was not set: free here */
+    free(p);
     return NULL;
 }

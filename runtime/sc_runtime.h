@@ -203,6 +203,11 @@ sc_status sc_buffer_read_async(sc_ctx *ctx, cl_mem mem, size_t offset, size_t by
  * (clCreateSubBuffer); offset must be a multiple of the device's base_align.
  * Release with clReleaseMemObject (not through the pool). */
 sc_status sc_buffer_region(sc_ctx *ctx, cl_mem parent, size_t offset, size_t bytes, cl_mem *out);
+
+/* Host memory for large scratch (runtime/host_memory.c): from 2 MiB on,
+ * aligned to and advised into transparent huge pages (fewer page faults on
+ * first touch). Free with free(); NULL when out of memory. */
+void *sc_host_alloc_large(size_t bytes);
 sc_status sc_buffer_fill(sc_ctx *ctx, cl_mem mem, float value, size_t offset_floats, size_t count);
 sc_status sc_buffer_copy(sc_ctx *ctx, cl_mem src, size_t src_off, cl_mem dst, size_t dst_off,
                          size_t bytes);
