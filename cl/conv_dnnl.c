@@ -68,20 +68,13 @@ static sc_status geom_make(sc_ctx *ctx, const char *name, const char *op, sc_sha
 static sc_status forward_pd(sc_ctx *ctx, const char *name, const char *op, const dn_geom *g,
                             int with_bias, dnnl_primitive_desc_t *pd)
 {
-    dnnl_engine_t eng = NULL;
-    SC_TRY(sc_dn_engine(ctx, name, op, &eng));
     dnnl_convolution_desc_t d;
     SC_DN(dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_direct,
                                              &g->src_any, &g->wei_any,
                                              with_bias ? &g->bias : NULL, &g->dst_any,
                                              g->strides, g->pad, g->pad),
           "forward");
-    dnnl_primitive_attr_t attr;
-    SC_TRY(sc_dn_attr(ctx, name, op, "forward", &attr));
-    dnnl_status_t rc = dnnl_primitive_desc_create(pd, &d, attr, eng, NULL);
-    dnnl_primitive_attr_destroy(attr);
-    SC_DN(rc, "forward");
-    return SC_OK;
+    return sc_dn_pd_create(ctx, name, op, "forward", &d, NULL, pd);
 }
 
 static void pd_destroy(dnnl_primitive_desc_t pd)
@@ -131,14 +124,8 @@ static sc_status prelu_step(sc_ctx *ctx, sc_dn_task *t, const sc_conv_prelu *act
     dnnl_prelu_desc_t d;
     SC_DN(dnnl_prelu_forward_desc_init(&d, dnnl_forward_inference, sc_dn_task_md(t, data), &any),
           "PReLU");
-    dnnl_engine_t eng = NULL;
-    SC_TRY(sc_dn_engine(ctx, name, op, &eng));
-    dnnl_primitive_attr_t attr;
-    SC_TRY(sc_dn_attr(ctx, name, op, "PReLU", &attr));
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_status_t rc = dnnl_primitive_desc_create(&pd, &d, attr, eng, NULL);
-    dnnl_primitive_attr_destroy(attr);
-    SC_DN(rc, "PReLU");
+    SC_TRY(sc_dn_pd_create(ctx, name, op, "PReLU", &d, NULL, &pd));
     int slopes, as_wanted;
     sc_status st = sc_dn_task_buffer_mem(ctx, t, &user, act->slope, &slopes);
     if (st == SC_OK)
@@ -221,38 +208,24 @@ static sc_status backward_data_pd(sc_ctx *ctx, const char *name, const char *op,
                                   const dn_geom *g, const_dnnl_primitive_desc_t hint,
                                   dnnl_primitive_desc_t *pd)
 {
-    dnnl_engine_t eng = NULL;
-    SC_TRY(sc_dn_engine(ctx, name, op, &eng));
     dnnl_convolution_desc_t d;
     SC_DN(dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &g->src_any,
                                                    &g->wei_any, &g->dst_any, g->strides, g->pad,
                                                    g->pad),
           "backward-data");
-    dnnl_primitive_attr_t attr;
-    SC_TRY(sc_dn_attr(ctx, name, op, "backward-data", &attr));
-    dnnl_status_t rc = dnnl_primitive_desc_create(pd, &d, attr, eng, hint);
-    dnnl_primitive_attr_destroy(attr);
-    SC_DN(rc, "backward-data");
-    return SC_OK;
+    return sc_dn_pd_create(ctx, name, op, "backward-data", &d, hint, pd);
 }
 
 static sc_status backward_weights_pd(sc_ctx *ctx, const char *name, const char *op,
                                      const dn_geom *g, int with_bias,
                                      const_dnnl_primitive_desc_t hint, dnnl_primitive_desc_t *pd)
 {
-    dnnl_engine_t eng = NULL;
-    SC_TRY(sc_dn_engine(ctx, name, op, &eng));
     dnnl_convolution_desc_t d;
     SC_DN(dnnl_convolution_backward_weights_desc_init(
               &d, dnnl_convolution_direct, &g->src_any, &g->wei_any, with_bias ? &g->bias : NULL,
               &g->dst_any, g->strides, g->pad, g->pad),
           "backward-weights");
-    dnnl_primitive_attr_t attr;
-    SC_TRY(sc_dn_attr(ctx, name, op, "backward-weights", &attr));
-    dnnl_status_t rc = dnnl_primitive_desc_create(pd, &d, attr, eng, hint);
-    dnnl_primitive_attr_destroy(attr);
-    SC_DN(rc, "backward-weights");
-    return SC_OK;
+    return sc_dn_pd_create(ctx, name, op, "backward-weights", &d, hint, pd);
 }
 
 /* dx (=, or += with beta 1) from dy and the weights. */

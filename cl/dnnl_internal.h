@@ -86,6 +86,12 @@ sc_status sc_dn_task_scratch_mem(sc_ctx *ctx, sc_dn_task *t, const dnnl_memory_d
 /* The descriptor of memory object `index`. */
 const dnnl_memory_desc_t *sc_dn_task_md(const sc_dn_task *t, int index);
 
+/* The primitive descriptor of an op descriptor (a convolution's, a PReLU's,
+ * ...) on the engine, with sc_dn_attr's attributes; hint may be NULL. */
+sc_status sc_dn_pd_create(sc_ctx *ctx, const char *name, const char *op, const char *what,
+                          const_dnnl_op_desc_t desc, const_dnnl_primitive_desc_t hint,
+                          dnnl_primitive_desc_t *pd);
+
 /* Appends the primitive of pd (which stays the caller's, created with
  * sc_dn_attr's attributes) with its arguments: kinds[i] is bound to memory
  * object mems[i]; its scratchpad, if any, is added from the arena. */

@@ -147,6 +147,20 @@ sc_status sc_dn_attr(sc_ctx *ctx, const char *name, const char *op, const char *
     return SC_OK;
 }
 
+sc_status sc_dn_pd_create(sc_ctx *ctx, const char *name, const char *op, const char *what,
+                          const_dnnl_op_desc_t desc, const_dnnl_primitive_desc_t hint,
+                          dnnl_primitive_desc_t *pd)
+{
+    dnnl_engine_t eng = NULL;
+    SC_TRY(sc_dn_engine(ctx, name, op, &eng));
+    dnnl_primitive_attr_t attr;
+    SC_TRY(sc_dn_attr(ctx, name, op, what, &attr));
+    dnnl_status_t rc = dnnl_primitive_desc_create(pd, desc, attr, eng, hint);
+    dnnl_primitive_attr_destroy(attr);
+    SC_DN(rc, what);
+    return SC_OK;
+}
+
 /* The primitive's scratchpad as a region of the arena (-1: it needs none). */
 static sc_status scratchpad_of(sc_ctx *ctx, sc_dn_task *t, const char *what,
                                const_dnnl_primitive_desc_t pd, int *index)
