@@ -97,27 +97,6 @@ typedef struct prelu_bufs {
     cl_mem x, w, b, a, y, ws;
 } prelu_bufs;
 
-static sc_status bufs_make(sc_ctx *ctx, const prelu_host *h, size_t k, size_t nws,
-                           prelu_bufs *b)
-{
-    SC_TRY(sc_conf_upload(ctx, h->x, h->nx, &b->x));
-    SC_TRY(sc_conf_upload(ctx, h->w, h->nw, &b->w));
-    SC_TRY(sc_conf_upload(ctx, h->b, k, &b->b));
-    SC_TRY(sc_conf_upload(ctx, h->a, (size_t)h->na, &b->a));
-    SC_TRY(sc_buffer_alloc(ctx, h->ny * sizeof(float), &b->y));
-    SC_TRY(sc_buffer_fill(ctx, b->y, NAN, 0, h->ny)); /* the forward must overwrite */
-    if (nws)
-        SC_TRY(sc_conf_upload(ctx, NULL, nws, &b->ws));
-    return SC_OK;
-}
-
-static void bufs_release(sc_ctx *ctx, prelu_bufs *b)
-{
-    cl_mem all[] = {b->x, b->w, b->b, b->a, b->y, b->ws};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        sc_buffer_release(ctx, all[i]);
-}
-
 /* NCHW <-> nChw16c over n images of c channels (a multiple of 16) of hw
  * pixels; to_blocked 0 goes back. */
 static void reblock16(const float *src, float *dst, int n, int c, size_t hw, int to_blocked)
@@ -164,6 +143,27 @@ static sc_status download_output(sc_ctx *ctx, const prelu_case *c, const prelu_h
     return st;
 }
 
+static sc_status bufs_make(sc_ctx *ctx, const prelu_case *c, const prelu_host *h, size_t nws,
+                           prelu_bufs *b)
+{
+    SC_TRY(upload_input(ctx, c, h, &b->x));
+    SC_TRY(sc_conf_upload(ctx, h->w, h->nw, &b->w));
+    SC_TRY(sc_conf_upload(ctx, h->b, (size_t)c->k, &b->b));
+    SC_TRY(sc_conf_upload(ctx, h->a, (size_t)h->na, &b->a));
+    SC_TRY(sc_buffer_alloc(ctx, h->ny * sizeof(float), &b->y));
+    SC_TRY(sc_buffer_fill(ctx, b->y, NAN, 0, h->ny)); /* the forward must overwrite */
+    if (nws)
+        SC_TRY(sc_conf_upload(ctx, NULL, nws, &b->ws));
+    return SC_OK;
+}
+
+static void bufs_release(sc_ctx *ctx, prelu_bufs *b)
+{
+    cl_mem all[] = {b->x, b->w, b->b, b->a, b->y, b->ws};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        sc_buffer_release(ctx, all[i]);
+}
+
 static sc_status record_case(sc_plan *plan, const prelu_case *c, int depthwise,
                              const prelu_bufs *b, const sc_conv_prelu *act)
 {
@@ -186,13 +186,8 @@ static sc_status run_case(sc_ctx *ctx, const prelu_case *c, int depthwise, const
     sc_shape in = {c->n, c->c, c->h, c->w};
     prelu_bufs b = {0};
     sc_plan *plan = NULL;
-    sc_status st = bufs_make(ctx, h, (size_t)c->k,
-                             depthwise ? 0 : sc_conv_workspace_needed(ctx, in, &p, 0), &b);
-    if (st == SC_OK && c->blocked & IN16) { /* replace the NCHW upload */
-        sc_buffer_release(ctx, b.x);
-        b.x = NULL;
-        st = upload_input(ctx, c, h, &b.x);
-    }
+    sc_status st =
+        bufs_make(ctx, c, h, depthwise ? 0 : sc_conv_workspace_needed(ctx, in, &p, 0), &b);
     sc_conv_prelu act = {.slope = b.a, .channel_shared = c->shared};
     if (st == SC_OK)
         st = sc_plan_create(ctx, &plan);
