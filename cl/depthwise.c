@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <stdio.h>
-
 #define OP "DepthwiseConvolution"
 
 /* The scalar arguments every depthwise kernel takes after its buffers. */
